@@ -1,0 +1,1 @@
+"""Middle floor: spectrogram, MFCC, energy VAD, transforms, and the streaming extraction driver."""
