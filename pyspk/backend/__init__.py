@@ -1,0 +1,1 @@
+"""Scoring and baseline back-ends: GMM-UBM, i-vectors, PLDA, SVM."""

@@ -1,0 +1,35 @@
+"""Copy a data dir keeping a subset of utterances (and carrying features from another dir)."""
+import dataclasses
+import sys
+
+from pyspk.bin.options import parse_options
+from pyspk.io.datadir import DataDir, DataDirError, subset_data_dir
+from pyspk.io.tables import TableError, read_table
+
+
+@dataclasses.dataclass
+class Options:
+    """Make <dst> from <src> keeping the utterances selected; trials keep lines whose sides remain."""
+    utt_list: str = dataclasses.field(default="", metadata={"help": "file whose first column lists utterances to keep"})
+    spk_list: str = dataclasses.field(default="", metadata={"help": "file whose first column lists speakers to keep"})
+    feats_from: str = dataclasses.field(default="", metadata={"help": "data dir whose feats.scp/vad.scp to carry; utterances without features are dropped"})
+
+
+def main(argv=None):
+    opts, args = parse_options(Options, argv, positional=["src", "dst"])
+    try:
+        utts = None
+        if opts.utt_list:
+            utts = {row[0] for row in read_table(opts.utt_list)}
+        if opts.spk_list:
+            speakers = {row[0] for row in read_table(opts.spk_list)}
+            src = DataDir(args.src)
+            by_spk = {u for u in src.utts if src.utt2spk[u] in speakers}
+            utts = by_spk if utts is None else utts & by_spk
+        subset_data_dir(args.src, args.dst, utts, feats_from=opts.feats_from or None)
+    except (DataDirError, TableError) as e:
+        sys.exit(f"subset_data_dir: {e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Ground floor: data dirs, Kaldi tables, audio, trials. Imports nothing else of pyspk."""

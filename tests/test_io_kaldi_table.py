@@ -1,0 +1,95 @@
+"""Kaldi ark/scp writing: byte-compatible (two independent readers) and atomic."""
+import os
+
+import kaldi_native_io
+import kaldiio
+import numpy as np
+import pytest
+
+from pyspk.io.kaldi_table import ArkScpWriter, KaldiTableError, concatenate_scps, load_scp, read_entry
+
+
+def _write(tmp_path, entries, name="x"):
+    ark, scp = tmp_path / f"{name}.ark", tmp_path / f"{name}.scp"
+    with ArkScpWriter(str(ark), str(scp)) as w:
+        for key, value in entries.items():
+            w.write(key, value)
+    return ark, scp
+
+
+def test_matrices_and_vectors_read_back_with_kaldiio_and_kaldi_native_io(tmp_path):
+    rng = np.random.default_rng(0)
+    mats = {f"spk{i}-utt{j}": rng.standard_normal((rng.integers(1, 300), 161)).astype(np.float32)
+            for i in range(3) for j in range(4)}
+    _, scp = _write(tmp_path, mats)
+    ours = load_scp(str(scp))
+    other = kaldi_native_io.RandomAccessFloatMatrixReader(f"scp:{scp}")
+    for key, mat in mats.items():
+        np.testing.assert_array_equal(ours[key], mat)
+        np.testing.assert_array_equal(np.asarray(other[key]), mat)
+    # The scp is sorted C-locale and every line is "key ark:offset".
+    lines = open(scp).read().splitlines()
+    assert [l.split()[0] for l in lines] == sorted(mats)
+    vecs = {"a": np.arange(128, dtype=np.float32), "b": -np.ones(128, np.float32)}
+    _, vscp = _write(tmp_path, vecs, "v")
+    reader = kaldi_native_io.RandomAccessFloatVectorReader(f"scp:{vscp}")
+    for key, vec in vecs.items():
+        np.testing.assert_array_equal(np.asarray(reader[key]), vec)
+        np.testing.assert_array_equal(kaldiio.load_scp(str(vscp))[key], vec)
+
+
+def test_sequential_kaldi_reader_sees_the_ark_itself(tmp_path):
+    mats = {"u1": np.ones((2, 3), np.float32), "u2": np.zeros((4, 3), np.float32)}
+    ark, _ = _write(tmp_path, mats)
+    # The reader reuses its buffer between entries: copy each one.
+    seen = {k: np.array(v, copy=True) for k, v in kaldi_native_io.SequentialFloatMatrixReader(f"ark:{ark}")}
+    assert seen.keys() == mats.keys()
+    for key in mats:
+        np.testing.assert_array_equal(seen[key], mats[key])
+
+
+def test_interrupted_writer_leaves_nothing(tmp_path):
+    ark, scp = tmp_path / "p.ark", tmp_path / "p.scp"
+    with pytest.raises(RuntimeError):
+        with ArkScpWriter(str(ark), str(scp)) as w:
+            w.write("a", np.ones((3, 2)))
+            raise RuntimeError("killed")
+    assert os.listdir(tmp_path) == []
+
+
+def test_rewrite_replaces_old_archive_cleanly(tmp_path):
+    _write(tmp_path, {"a": np.ones((3, 2))})
+    _, scp = _write(tmp_path, {"b": np.zeros((1, 2))})
+    assert list(load_scp(str(scp))) == ["b"]
+    assert sorted(os.listdir(tmp_path)) == ["x.ark", "x.scp"]
+
+
+def test_bad_keys_and_shapes_are_errors(tmp_path):
+    with pytest.raises(KaldiTableError, match="duplicate key"):
+        with ArkScpWriter(str(tmp_path / "d.ark"), str(tmp_path / "d.scp")) as w:
+            w.write("a", np.ones(2))
+            w.write("a", np.ones(2))
+    with pytest.raises(KaldiTableError, match="invalid key"):
+        with ArkScpWriter(str(tmp_path / "e.ark"), str(tmp_path / "e.scp")) as w:
+            w.write("a b", np.ones(2))
+    with pytest.raises(KaldiTableError, match="shape"):
+        with ArkScpWriter(str(tmp_path / "f.ark"), str(tmp_path / "f.scp")) as w:
+            w.write("a", np.ones((2, 2, 2)))
+
+
+def test_truncated_archive_read_names_the_entry(tmp_path):
+    ark, scp = _write(tmp_path, {"a": np.ones((100, 10), np.float32)})
+    with open(ark, "r+b") as f:
+        f.truncate(200)
+    value = open(scp).read().split()[1]
+    with pytest.raises(KaldiTableError, match=str(ark)):
+        read_entry(value, what="features of a")
+
+
+def test_concatenate_scps_sorts_and_rejects_duplicates(tmp_path):
+    _, s1 = _write(tmp_path, {"b": np.ones(1)}, "1")
+    _, s2 = _write(tmp_path, {"a": np.ones(1)}, "2")
+    assert concatenate_scps([s1, s2], tmp_path / "all.scp") == 2
+    assert [l.split()[0] for l in open(tmp_path / "all.scp")] == ["a", "b"]
+    with pytest.raises(KaldiTableError, match="also in"):
+        concatenate_scps([s1, s1], tmp_path / "dup.scp")

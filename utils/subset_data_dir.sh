@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# See `python -m pyspk.bin.subset_data_dir --help`.
+set -euo pipefail
+. "$(dirname "$0")/../path.sh"
+exec python -m pyspk.bin.subset_data_dir "$@"
