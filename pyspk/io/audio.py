@@ -1,0 +1,142 @@
+"""Loading the audio a ``wav.scp`` entry names: a file path, or a shell command ending in ``|``
+whose standard output is a sound file (e.g. ``ffmpeg -i x.m4a -f wav -ar 16000 -ac 1 - |``).
+
+Any format libsndfile reads (WAV, FLAC, OGG, ...) is accepted. Several channels are averaged to
+one; another sample rate is resampled with soxr (high quality). Every failure is an ``AudioError``
+whose message names the file and says what is wrong.
+"""
+import io
+import os
+import subprocess
+
+import numpy as np
+import soundfile
+import soxr
+
+
+class AudioError(Exception):
+    """Audio that cannot be used; the message names the file (or command) and the reason."""
+
+
+def is_pipe(entry):
+    """True when a wav.scp entry is a command (``... |``) rather than a path."""
+    return entry.rstrip().endswith("|")
+
+
+def entry_source(entry):
+    """The file a wav.scp entry reads: the path, or the first existing path among a command's words."""
+    entry = entry.strip()
+    if not is_pipe(entry):
+        return entry
+    words = entry[:-1].split()
+    return next((w for w in words[1:] if os.path.isfile(w)), entry)
+
+
+def _read_pipe(command):
+    proc = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise AudioError(f"command failed with exit status {proc.returncode}: {command!r}"
+                         + (f": {err[-1]}" if err else ""))
+    if not proc.stdout:
+        raise AudioError(f"command wrote no audio: {command!r}")
+    return io.BytesIO(proc.stdout)
+
+
+def _check_wav_data_chunk(path):
+    """Raise AudioError when a RIFF/WAVE file's data chunk is shorter than its header says.
+
+    libsndfile silently shortens such a file to the bytes present, so this is checked by hand.
+    A size of 0 or 0xFFFFFFFF (written by streaming tools that cannot seek) is not checked.
+    """
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return
+            size = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"data":
+                present = os.fstat(f.fileno()).st_size - f.tell()
+                if 0 < size < 0xFFFFFFFF and present < size:
+                    raise AudioError(f"{path}: truncated: WAV header promises {size} data bytes, "
+                                     f"file holds {present}")
+                return
+            f.seek(size + (size & 1), os.SEEK_CUR)
+
+
+def read_audio(entry):
+    """Decode a wav.scp entry -> (samples, rate, channels).
+
+    samples: float32 array (frames, channels) in [-1, 1); rate in Hz. Checks that the file exists,
+    is not empty, is audio, and holds as many samples as its header promises (else: truncated).
+    """
+    entry = entry.strip()
+    if is_pipe(entry):
+        source, name = _read_pipe(entry[:-1].strip()), entry
+    else:
+        name = entry
+        try:
+            size = os.path.getsize(entry)
+        except FileNotFoundError:
+            raise AudioError(f"{entry}: no such file") from None
+        except OSError as e:
+            raise AudioError(f"{entry}: cannot read: {e.strerror}") from None
+        if size == 0:
+            raise AudioError(f"{entry}: empty file (0 bytes)")
+        source = entry
+    try:
+        f = soundfile.SoundFile(source)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as e:
+        raise AudioError(f"{name}: not readable audio: {e}") from None
+    with f:
+        expected, rate, channels = f.frames, f.samplerate, f.channels
+        try:
+            data = f.read(dtype="float32", always_2d=True)
+        except (soundfile.LibsndfileError, RuntimeError) as e:
+            raise AudioError(f"{name}: cannot decode (truncated or corrupt?): {e}") from None
+    if data.shape[0] == 0:
+        raise AudioError(f"{name}: no samples")
+    # libsndfile returns what is there for a cut-off file: compare with what the header promises.
+    if 0 < expected < 2**62 and data.shape[0] < expected:
+        raise AudioError(f"{name}: truncated: header promises {expected} samples, file holds {data.shape[0]}")
+    if not is_pipe(entry):
+        _check_wav_data_chunk(entry)
+    return data, rate, channels
+
+
+def load_audio(entry, rate=16000):
+    """Load a wav.scp entry as mono float32 samples at ``rate`` Hz -> (samples (n,), notes).
+
+    notes: list of str saying what was changed (downmixed, resampled), empty for conforming audio.
+    """
+    data, file_rate, channels = read_audio(entry)
+    notes = []
+    if channels > 1:
+        notes.append(f"downmixed {channels} channels")
+    samples = data.mean(axis=1, dtype=np.float32) if channels > 1 else data[:, 0]
+    if file_rate != rate:
+        notes.append(f"resampled {file_rate} Hz -> {rate} Hz")
+        samples = soxr.resample(samples, file_rate, rate, quality="HQ").astype(np.float32, copy=False)
+    return np.ascontiguousarray(samples), notes
+
+
+def audio_duration(entry):
+    """Duration of a wav.scp entry in seconds from the file header (no decoding); pipes are decoded."""
+    entry = entry.strip()
+    if is_pipe(entry):
+        data, rate, _ = read_audio(entry)
+        return data.shape[0] / rate
+    if not os.path.isfile(entry):
+        raise AudioError(f"{entry}: no such file")
+    try:
+        info = soundfile.info(entry)
+    except (soundfile.LibsndfileError, RuntimeError) as e:
+        if os.path.getsize(entry) == 0:
+            raise AudioError(f"{entry}: empty file (0 bytes)") from None
+        raise AudioError(f"{entry}: not readable audio: {e}") from None
+    if info.frames <= 0:
+        raise AudioError(f"{entry}: no samples")
+    return info.frames / info.samplerate
