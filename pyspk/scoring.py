@@ -1,0 +1,186 @@
+"""Scoring trials: cosine (the paper's) or PLDA, after optional mean subtraction, LDA and length
+normalisation, with optional adaptive score normalisation (AS-norm).
+
+Both back-ends score in one bilinear form, score(i, j) = c + q_i + q_j + Z_i . Z_j
+(cosine: Z = unit-length vectors, q = 0, c = 0; PLDA: see pyspk.backend.plda), so trials are
+scored in chunks of rows of Z gathered per trial, and cohort scores are matrix products in
+chunks of ids: memory grows with the number of distinct ids, not with the number of trials.
+
+Pipeline (Kaldi's x-vector recipe order): x -> x - mean(train) -> LDA -> length norm to
+sqrt(dim) -> cosine or PLDA. The mean, LDA and PLDA are estimated on train vectors passed through
+the same earlier steps.
+"""
+import dataclasses
+
+import numpy as np
+
+from pyspk.backend.plda import LDA, PLDA
+
+TRIAL_CHUNK = 65536   # trials scored per block: block memory = 2 * chunk * dim * 8 bytes
+COHORT_CHUNK = 2048   # ids per block of the (ids x cohort) score matrix
+
+
+@dataclasses.dataclass
+class ScoringConfig:
+    """Options of the scoring pipeline (``pyspk.bin.score`` flags: ``--backend`` etc.)."""
+    backend: str = "cosine"     # cosine | plda
+    mean_norm: bool = False     # subtract the train-set mean (needs train vectors)
+    lda_dim: int = 0            # LDA to this dim before the back-end (0: none; needs train data)
+    length_norm: bool = True    # scale vectors to length sqrt(dim) (cosine: no effect)
+    asnorm_top_n: int = 0       # AS-norm with the top-N cohort scores per side (0: off)
+    plda_iters: int = 10        # PLDA EM iterations
+
+
+def length_normalize(x):
+    """Scale each row of x (n, d) to length sqrt(d), as Kaldi's ivector-normalize-length."""
+    x = np.asarray(x, dtype=np.float64)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise ValueError(f"{int(np.sum(norms == 0))} vectors have length 0; cannot length-normalise")
+    return x * (np.sqrt(x.shape[1]) / norms)
+
+
+def speaker_means(x, labels):
+    """(speaker names (S,), mean vectors (S, d)) of rows of x (n, d) grouped by labels (n,)."""
+    names, index, counts = np.unique(np.asarray(labels), return_inverse=True, return_counts=True)
+    sums = np.zeros((len(names), x.shape[1]))
+    np.add.at(sums, index, x)
+    return names, sums / counts[:, None]
+
+
+class Scorer:
+    """A fitted pipeline: ``embed`` maps raw vectors to the bilinear form (Z, q) with constant c."""
+
+    def __init__(self, config, mean=None, lda=None, plda=None, cohort=None):
+        self.config = config
+        self.mean, self.lda, self.plda = mean, lda, plda
+        self.c = 0.0 if plda is None else plda.const
+        self.cohort = None if cohort is None else self.embed(cohort, preprocessed=True)
+
+    @classmethod
+    def fit(cls, config, train=None, labels=None):
+        """Estimate what ``config`` needs from train vectors (n, d) and their speaker labels (n,)."""
+        if config.backend not in ("cosine", "plda"):
+            raise ValueError(f"backend must be 'cosine' or 'plda', got {config.backend!r}")
+        needs_train = config.mean_norm or config.lda_dim > 0 or config.backend == "plda" or config.asnorm_top_n > 0
+        if not needs_train:
+            return cls(config)
+        if train is None:
+            raise ValueError("mean-norm, LDA, PLDA and AS-norm need train vectors (--train-vectors)")
+        x = np.asarray(train, dtype=np.float64)
+        mean = x.mean(axis=0) if config.mean_norm else None
+        if mean is not None:
+            x = x - mean
+        needs_labels = config.lda_dim > 0 or config.backend == "plda" or config.asnorm_top_n > 0
+        if needs_labels and (labels is None or len(labels) != len(x)):
+            raise ValueError("LDA, PLDA and AS-norm need a speaker label per train vector (--train-data)")
+        lda = LDA.fit(x, labels, config.lda_dim) if config.lda_dim > 0 else None
+        if lda is not None:
+            x = lda(x)
+        if config.length_norm:
+            x = length_normalize(x)
+        plda = PLDA.fit(x, labels, config.plda_iters) if config.backend == "plda" else None
+        cohort = None
+        if config.asnorm_top_n > 0:
+            _, cohort = speaker_means(x, labels)
+            if config.length_norm:
+                cohort = length_normalize(cohort)
+            if config.asnorm_top_n > len(cohort):
+                raise ValueError(f"asnorm top-n {config.asnorm_top_n} exceeds the {len(cohort)} cohort speakers")
+        return cls(config, mean, lda, plda, cohort)
+
+    def preprocess(self, x):
+        """Raw vectors (n, d) -> mean-subtracted, LDA-projected, length-normalised (n, d')."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.mean is not None:
+            x = x - self.mean
+        if self.lda is not None:
+            x = self.lda(x)
+        if self.config.length_norm:
+            x = length_normalize(x)
+        return x
+
+    def embed(self, x, preprocessed=False):
+        """Vectors (n, d) -> (Z (n, k), q (n,)); score(i, j) = self.c + q_i + q_j + Z_i . Z_j."""
+        if not preprocessed:
+            x = self.preprocess(x)
+        if self.plda is not None:
+            return self.plda.bilinear(x)
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        if np.any(norms == 0):
+            raise ValueError(f"{int(np.sum(norms == 0))} vectors have length 0; cosine is undefined")
+        return x / norms, np.zeros(len(x))
+
+    def score(self, x, enroll_idx, test_idx):
+        """Scores (n_trials,) of trials enroll_idx[i] vs test_idx[i], indices into rows of x (n_ids, d)."""
+        z, q = self.embed(x)
+        scores = pair_scores(z, q, self.c, enroll_idx, test_idx)
+        if self.cohort is None:
+            return scores
+        ids = np.unique(np.concatenate([enroll_idx, test_idx]))
+        mean = np.zeros(len(x))
+        std = np.zeros(len(x))
+        mean[ids], std[ids] = cohort_stats((z[ids], q[ids]), self.cohort, self.c, self.config.asnorm_top_n)
+        return asnorm(scores, enroll_idx, test_idx, mean, std)
+
+
+def pair_scores(z, q, c, a_idx, b_idx, chunk=TRIAL_CHUNK):
+    """c + q[a] + q[b] + Z[a] . Z[b] for each trial (a_idx, b_idx index rows of Z (n, k))."""
+    a_idx = np.asarray(a_idx)
+    b_idx = np.asarray(b_idx)
+    out = np.empty(len(a_idx))
+    for start in range(0, len(a_idx), chunk):
+        a = a_idx[start:start + chunk]
+        b = b_idx[start:start + chunk]
+        out[start:start + chunk] = np.einsum("ij,ij->i", z[a], z[b])
+    return out + q[a_idx] + q[b_idx] + c
+
+
+def cohort_stats(side, cohort, c, top_n, chunk=COHORT_CHUNK):
+    """Mean and standard deviation (each (n,)) of the top_n highest scores of each vector of
+    ``side`` = (Z (n, k), q (n,)) against the ``cohort`` = (Zc (m, k), qc (m,))."""
+    z, q = side
+    zc, qc = cohort
+    mean = np.empty(len(z))
+    std = np.empty(len(z))
+    for start in range(0, len(z), chunk):
+        s = z[start:start + chunk] @ zc.T + qc + q[start:start + chunk, None] + c
+        top = np.partition(s, s.shape[1] - top_n, axis=1)[:, s.shape[1] - top_n:]
+        mean[start:start + chunk] = top.mean(axis=1)
+        std[start:start + chunk] = top.std(axis=1)
+    return mean, std
+
+
+def asnorm(scores, a_idx, b_idx, mean, std):
+    """Adaptive s-norm: ((s - mean_a) / std_a + (s - mean_b) / std_b) / 2, with each side's
+    top-N cohort mean and std indexed by a_idx / b_idx (arrays over ids)."""
+    used = np.unique(np.concatenate([a_idx, b_idx]))
+    if np.any(std[used] <= 0):
+        raise ValueError(f"{int(np.sum(std[used] <= 0))} vectors have identical top-N cohort scores "
+                         "(zero spread): AS-norm is undefined; raise --asnorm-top-n")
+    return 0.5 * ((scores - mean[a_idx]) / std[a_idx] + (scores - mean[b_idx]) / std[b_idx])
+
+
+def score_trials(config, vectors, trials, train=None, train_labels=None):
+    """Score a Trials list (pyspk.io.trials) -> float64 (n_trials,) in trial order.
+
+    ``vectors`` maps every id named by the trials to a 1-D vector (other keys are ignored);
+    ``train``/``train_labels`` as for ``Scorer.fit``. An id with no vector is an error naming
+    the trials line.
+    """
+    ids = trials.ids()
+    missing = [k for k in ids if k not in vectors]
+    if missing:
+        raise KeyError(f"{trials.line_of(missing[0])}: no vector for {missing[0]!r} "
+                       f"({len(missing)} ids of the trials have none)")
+    x = np.stack([np.asarray(vectors[k], dtype=np.float64) for k in ids])
+    if x.ndim != 2:
+        raise ValueError("vectors must be 1-D and of one dimension")
+    if not np.all(np.isfinite(x)):
+        bad = ids[int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0])]
+        raise ValueError(f"vector of {bad!r} contains NaN or inf")
+    pos = {k: i for i, k in enumerate(ids)}
+    enroll_idx = np.fromiter((pos[k] for k in trials.enroll), dtype=np.int64, count=len(trials))
+    test_idx = np.fromiter((pos[k] for k in trials.test), dtype=np.int64, count=len(trials))
+    scorer = Scorer.fit(config, train, train_labels)
+    return scorer.score(x, enroll_idx, test_idx)
