@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Kaldi energy VAD on MFCCs (c0 = log energy), in --nj parallel jobs:
+#   steps/compute_vad_decision.sh [--nj N] [--cmd CMD] [--vad-config FILE] [--max-bad-fraction F] \
+#     <data-dir> <log-dir> <vad-dir>
+# e.g. steps/compute_vad_decision.sh --nj 4 --vad-config conf/vad.conf data/all_mfcc exp/make_vad feats/vad
+# Needs <data-dir>/feats.scp (steps/make_mfcc.sh). Writes <vad-dir>/vad_<data-name>.JOB.{ark,scp}
+# (one float32 vector a utterance: 1.0 voiced, 0.0 not) and, after all jobs, <data-dir>/vad.scp.
+set -euo pipefail
+. ./path.sh
+
+nj=4
+cmd=utils/run_local.sh
+vad_config=conf/vad.conf
+max_bad_fraction=0.5
+help_message="Usage: $0 [--nj N] [--cmd CMD] [--vad-config FILE] [--max-bad-fraction F] <data-dir> <log-dir> <vad-dir>"
+. utils/parse_options.sh
+if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
+data=$1 logdir=$2/log vaddir=$3
+name=$(basename "$data")
+
+[ -f "$data/feats.scp" ] || { echo "$0: $data/feats.scp missing (run steps/make_mfcc.sh first)" >&2; exit 1; }
+mkdir -p "$vaddir" "$logdir"
+vaddir=$(cd "$vaddir" && pwd)
+if [ -f "$data/vad.scp" ]; then mkdir -p "$data/.backup"; mv "$data/vad.scp" "$data/.backup/vad.scp"; fi
+utils/split_data.sh "$data" "$nj"
+
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+$cmd JOB=1:$nj "$logdir/vad_$name.JOB.log" \
+  python -m pyspk.bin.compute_vad --config "$vad_config" \
+    "$data/split$nj/JOB" "$vaddir/vad_$name.JOB.ark" "$vaddir/vad_$name.JOB.scp"
+
+python -m pyspk.bin.combine_feature_parts --nj "$nj" --max-bad-fraction "$max_bad_fraction" \
+  "$data" vad.scp "$vaddir/vad_$name.JOB.scp"
+echo "$0: VAD decisions for $data in $vaddir (logs: $logdir/vad_$name.*.log)"

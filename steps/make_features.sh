@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Feature extraction for a data dir in --nj parallel jobs (called by make_spectrogram.sh and make_mfcc.sh):
+#   steps/make_features.sh [options] <kind: spec|mfcc> <data-dir> <log-dir> <feat-dir>
+# Writes <feat-dir>/raw_<kind>_<data-name>.JOB.{ark,scp} (one per job, atomically), logs in
+# <log-dir>/log/make_<kind>_<data-name>.JOB.log, and, only after every job succeeded,
+# <data-dir>/feats.scp and <data-dir>/utt2num_frames. Features are stored raw (no normalisation).
+# A previous feats.scp is moved to <data-dir>/.backup first, so a run killed half-way leaves none.
+set -euo pipefail
+. ./path.sh
+
+nj=4
+cmd=utils/run_local.sh
+feature_config=         # --key=value file for the feature command (conf/spectrogram.conf, conf/mfcc.conf)
+max_bad_fraction=0.5    # fail if more than this fraction of the utterances is skipped
+help_message="Usage: $0 [--nj N] [--cmd CMD] [--feature-config FILE] [--max-bad-fraction F] <spec|mfcc> <data-dir> <log-dir> <feat-dir>"
+. utils/parse_options.sh
+if [ $# -ne 4 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
+kind=$1 data=$2 logdir=$3/log featdir=$4
+case $kind in
+  spec) command=pyspk.bin.compute_spectrogram ;;
+  mfcc) command=pyspk.bin.compute_mfcc ;;
+  *) echo "$0: kind must be spec or mfcc, not $kind" >&2; exit 1 ;;
+esac
+name=$(basename "$data")
+config_opt=()
+[ -n "$feature_config" ] && config_opt=(--config "$feature_config")
+
+utils/validate_data_dir.sh "$data" >/dev/null
+mkdir -p "$featdir" "$logdir"
+featdir=$(cd "$featdir" && pwd)   # absolute, so the scp files work from anywhere
+for f in feats.scp utt2num_frames; do
+  if [ -f "$data/$f" ]; then mkdir -p "$data/.backup"; mv "$data/$f" "$data/.backup/$f"; fi
+done
+utils/split_data.sh "$data" "$nj"
+
+# Single-threaded numerics in each job: the parallelism is the jobs.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+$cmd JOB=1:$nj "$logdir/make_${kind}_$name.JOB.log" \
+  python -m $command "${config_opt[@]}" --utt2num-frames "$logdir/utt2num_frames_$name.JOB" \
+    "$data/split$nj/JOB" "$featdir/raw_${kind}_$name.JOB.ark" "$featdir/raw_${kind}_$name.JOB.scp"
+
+python -m pyspk.bin.combine_feature_parts --nj "$nj" --max-bad-fraction "$max_bad_fraction" \
+  --num-frames-pattern "$logdir/utt2num_frames_$name.JOB" \
+  "$data" feats.scp "$featdir/raw_${kind}_$name.JOB.scp"
+skipped=$(cat "$logdir"/make_${kind}_$name.*.log | grep -c '^WARNING: skipping' || true)
+echo "$0: $kind features for $data in $featdir ($skipped utterances skipped; see $logdir/make_${kind}_$name.*.log)"
