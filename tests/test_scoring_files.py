@@ -1,0 +1,162 @@
+"""Trials and score files, the results table, and the score -> metrics -> results steps end to end."""
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from pyspk import results
+from pyspk.io.kaldi_table import ArkScpWriter
+from pyspk.io.trials import TrialsError, read_scores, read_trials, write_scores, write_trials
+from pyspk.metrics import kaldi_eer, min_dcf
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO_TRIALS = os.path.join(REPO, "egs", "demo", "corpus", "veri_test.txt")
+
+
+def write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+def test_voxceleb_and_kaldi_forms_read_the_same(tmp_path):
+    vox = write(tmp_path / "vox", "1 id10270/x6uYqmx31kE/00001.wav id10270/8jEAjG6SegY/00008.wav\n"
+                                  "0 id10270/x6uYqmx31kE/00001.wav id10300/ize_eiCFEg0/00003.wav\n")
+    trials = read_trials(vox)
+    assert trials.enroll == ["id10270-x6uYqmx31kE-00001"] * 2
+    assert trials.test == ["id10270-8jEAjG6SegY-00008", "id10300-ize_eiCFEg0-00003"]
+    assert trials.target.tolist() == [True, False]
+    write_trials(tmp_path / "kaldi", trials)
+    assert (tmp_path / "kaldi").read_text().splitlines() == [
+        "id10270-x6uYqmx31kE-00001 id10270-8jEAjG6SegY-00008 target",
+        "id10270-x6uYqmx31kE-00001 id10300-ize_eiCFEg0-00003 nontarget"]
+    again = read_trials(tmp_path / "kaldi")
+    assert (again.enroll, again.test, again.target.tolist()) == (trials.enroll, trials.test, [True, False])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a b target\na c maybe\n", r":2: label must be 'target' or 'nontarget', got 'maybe'"),
+    ("a b target\na b nontarget\n", r":2: duplicate trial a b \(first at line 1\)"),
+    ("a b target\na c\n", r":2: expected 3 fields, got 2"),
+    ("1 a.wav b.wav\n2 a.wav c.wav\n", r":2: VoxCeleb trials label must be 1 or 0, got '2'"),
+    ("", r"empty trials file"),
+])
+def test_bad_trials_name_the_line(tmp_path, text, message):
+    with pytest.raises(TrialsError, match=message):
+        read_trials(write(tmp_path / "trials", text))
+
+
+def test_scores_round_trip_in_any_order(tmp_path):
+    trials = read_trials(write(tmp_path / "trials", "a b target\na c nontarget\nb c nontarget\n"))
+    scores = np.array([0.5, -0.25, 0.125], dtype=np.float32)
+    write_scores(tmp_path / "scores", trials, scores)
+    back, order = read_scores(tmp_path / "scores", trials)
+    np.testing.assert_array_equal(back, scores)
+    assert order.tolist() == [0, 1, 2]
+    other = write(tmp_path / "other", "b c 0.125\na b 0.5\na c -0.25\n")
+    back, order = read_scores(other, trials)
+    np.testing.assert_array_equal(back, scores)
+    assert order.tolist() == [2, 0, 1]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a b 0.5\na c 0.1\n", r"scores 2 of 3 trials; first missing: b c \(.*trials:3\)"),
+    ("a b 0.5\na c nan\nb c 0\n", r"scores:2: score is nan \(must be finite\)"),
+    ("a b 0.5\na c -inf\nb c 0\n", r"scores:2: score is -inf"),
+    ("a b 0.5\na c x1\nb c 0\n", r"scores:2: score is not a number: 'x1'"),
+    ("a b 0.5\na d 1\nb c 0\n", r"scores:2: trial a d is not in"),
+    ("a b 0.5\na b 0.5\n", r"scores:2: trial a b scored twice"),
+])
+def test_bad_scores_name_the_line(tmp_path, text, message):
+    trials = read_trials(write(tmp_path / "trials", "a b target\na c nontarget\nb c nontarget\n"))
+    with pytest.raises(TrialsError, match=message):
+        read_scores(write(tmp_path / "scores", text), trials)
+
+
+def test_record_merges_rows_and_keeps_paths_relative(tmp_path):
+    exp = tmp_path / "exp"
+    results.record(exp, "netB", top1=89.5, top5=97.04, dim=128, params=9634000)
+    results.record(exp, "ivector", eer=8.8, mindcf_0_01=0.61, scores=exp / "ivector" / "scores",
+                   trials=tmp_path / "trials")
+    row = results.record(exp, "netB", eer=4.9051, **{"mindcf_0.01": 0.4812, "mindcf_0.001": 0.612})
+    assert row == {"top1": 89.5, "top5": 97.04, "dim": 128, "params": 9634000, "eer": 4.9051,
+                   "mindcf_0.01": 0.4812, "mindcf_0.001": 0.612}
+    stored = json.loads((exp / "RESULTS.json").read_text())
+    assert stored["ivector"]["scores"] == os.path.join("ivector", "scores")
+    assert stored["ivector"]["trials"] == os.path.join("..", "trials")
+    assert results.load(exp)["ivector"]["trials"] == str(tmp_path / "trials")
+    lines = (exp / "RESULTS").read_text().splitlines()
+    assert lines[0].split() == ["system", "top-1%", "top-5%", "EER%", "minDCF0.01", "minDCF0.001",
+                                "minDCF0.05", "dim", "params"]
+    assert lines[1].split() == ["netB", "89.50", "97.04", "4.9051", "0.4812", "0.6120", "-", "128", "9.63M"]
+    assert lines[2].split() == ["ivector", "-", "-", "8.8000", "0.6100", "-", "-", "-", "-"]
+    with pytest.raises(ValueError, match="unknown results field 'top10'"):
+        results.record(exp, "netB", top10=99.0)
+
+
+def synthetic_vectors(ids, speaker_of, dim=16, noise=0.5, seed=0):
+    """One vector per id: a random per-speaker mean plus per-utterance noise."""
+    rng = np.random.default_rng(seed)
+    means = {s: rng.normal(size=dim) for s in sorted(set(speaker_of.values()))}
+    return {u: means[speaker_of[u]] + noise * rng.normal(size=dim) for u in ids}
+
+
+def sh(*args):
+    return subprocess.run(list(args), cwd=REPO, capture_output=True, text=True)
+
+
+@pytest.mark.skipif(not os.path.exists(DEMO_TRIALS), reason="demo corpus not built")
+def test_score_metrics_results_steps_on_the_demo_trials(tmp_path):
+    trials = read_trials(DEMO_TRIALS)
+    ids = trials.ids()
+    speaker_of = {u: u.split("-")[0] for u in ids}
+    train_ids = [f"tr{s:03d}-u{i}" for s in range(60) for i in range(6)]
+    speaker_of.update({u: u.split("-")[0] for u in train_ids})
+    vectors = synthetic_vectors(ids + train_ids, speaker_of)
+    xvec = tmp_path / "xvector.scp"
+    with ArkScpWriter(tmp_path / "xvector.1.ark", xvec) as w:
+        for u in sorted(vectors):
+            w.write(u, vectors[u])
+    train = tmp_path / "train"
+    train.mkdir()
+    (train / "utt2spk").write_text("".join(f"{u} {speaker_of[u]}\n" for u in sorted(train_ids)))
+    exp = tmp_path / "exp"
+
+    scores = tmp_path / "scores_plda"
+    run = sh("steps/score.sh", "--backend", "plda", "--train-vectors", str(xvec), "--train-data", str(train),
+             "--mean-norm", "true", "--lda-dim", "12", "--asnorm-top-n", "20", DEMO_TRIALS, str(xvec), str(scores))
+    assert run.returncode == 0, run.stderr
+    got, _ = read_scores(scores, trials)
+    assert len(got) == len(trials)
+    eer, _ = kaldi_eer(got, trials.target)
+    assert eer < 0.05  # well-separated synthetic speakers
+
+    run = sh("steps/compute_metrics.sh", "--exp-root", str(exp), "--system", "synthetic_plda", "--dim", "16",
+             DEMO_TRIALS, str(scores))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines == [f"EER: {100 * eer:.4f}%",
+                     *(f"minDCF(p-target={p}): {min_dcf(got, trials.target, p)[0]:.4f}" for p in (0.01, 0.001, 0.05))]
+
+    # "Score another system's file": any order, same figures; drawn on the same DET plot.
+    other = tmp_path / "other_system_scores"
+    rows = scores.read_text().splitlines()
+    other.write_text("\n".join(reversed(rows)) + "\n")
+    run = sh("steps/compute_metrics.sh", "--exp-root", str(exp), "--system", "other", DEMO_TRIALS, str(other))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == lines[0]
+
+    run = sh("steps/show_results.sh", str(exp))
+    assert run.returncode == 0, run.stderr
+    assert [line.split()[0] for line in run.stdout.splitlines()] == ["system", "synthetic_plda", "other"]
+    assert (exp / "det.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # Bad input fails loudly, naming the file.
+    (tmp_path / "short").write_text("\n".join(rows[:-1]) + "\n")
+    run = sh("steps/compute_metrics.sh", DEMO_TRIALS, str(tmp_path / "short"))
+    assert run.returncode != 0 and f"scores {len(rows) - 1} of {len(rows)} trials" in run.stderr
+    (tmp_path / "few.scp").write_text("".join(xvec.read_text().splitlines(keepends=True)[1:]))
+    run = sh("steps/score.sh", DEMO_TRIALS, str(tmp_path / "few.scp"), str(tmp_path / "never"))
+    assert run.returncode != 0 and "no vector for" in run.stderr and DEMO_TRIALS in run.stderr
+    assert not (tmp_path / "never").exists()
