@@ -1,0 +1,42 @@
+"""Accumulate a diagonal GMM's EM statistics over a data dir's frames (one parallel job's share).
+
+    python -m pyspk.bin.acc_gmm_stats [options] <gmm> <data-dir> <stats-out>
+"""
+import dataclasses
+import sys
+
+import torch
+
+from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
+from pyspk.backend.gmm import DiagGmm, GmmError, GmmScorer, GmmStats, accumulate
+from pyspk.bin.options import parse_options
+
+
+@dataclasses.dataclass
+class AccGmmStatsConfig(FrameOptions):
+    """Accumulate GMM statistics (occupancies, first and second order sums) over frames."""
+
+    device: str = "auto"
+    num_threads: int = 1
+
+
+def main(argv=None):
+    cfg, args = parse_options(AccGmmStatsConfig, argv, positional=("gmm", "data_dir", "stats_out"))
+    torch.set_num_threads(cfg.num_threads)
+    try:
+        gmm = DiagGmm.load(args.gmm)
+        scorer = GmmScorer(gmm, cfg.device)
+        stats = GmmStats.empty(gmm.num_gauss, gmm.dim)
+        for utt, frames in iter_frames(args.data_dir, cfg):
+            try:
+                accumulate(scorer, frames, stats)
+            except GmmError as e:
+                raise GmmError(f"{args.gmm} vs features of {utt} in {args.data_dir}: {e}") from None
+    except (FramesError, GmmError) as e:
+        sys.exit(f"error: {e}")
+    stats.save(args.stats_out)
+    print(f"{stats.frames} frames, log-likelihood per frame {stats.loglike / stats.frames:.4f}")
+
+
+if __name__ == "__main__":
+    main()

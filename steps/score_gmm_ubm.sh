@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# GMM-UBM verification: MAP-adapt the UBM's means to each enrolment utterance (relevance factor) and
+# score each trial by the test utterance's average frame log-likelihood ratio against the UBM (top-C
+# Gaussian selection). Trials are split into --nj contiguous parts scored in parallel; <scores-out>
+# lists them in trial order. Trials whose utterances have no usable frames are reported and left
+# out; the trials actually scored are then written to <scores-out>.trials.
+set -euo pipefail
+. ./path.sh
+
+nj=4
+cmd=utils/run_local.sh
+relevance_factor=16
+top_c=5
+device=auto
+help_message="Usage: $0 [options] <ubm-dir> <data-dir> <trials> <scores-out>
+ e.g.: $0 --nj 4 exp/ubm data/veri_test_mfcc data/veri_test_mfcc/trials exp/gmm_ubm/scores
+Options: --nj N --cmd CMD --relevance-factor R --top-c C --device D"
+. utils/parse_options.sh
+if [ $# -ne 4 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
+ubmdir=$1 data=$2 trials=$3 scores=$4
+
+for f in "$ubmdir/final.ubm" "$ubmdir/frame_opts" "$data/feats.scp" "$data/vad.scp" "$trials"; do
+  [ -f "$f" ] || { echo "$0: no such file $f" >&2; exit 1; }
+done
+logdir=$(dirname "$scores")/log
+mkdir -p "$logdir"
+$cmd JOB=1:"$nj" "$logdir/score_gmm_ubm.JOB.log" python -m pyspk.bin.score_gmm_ubm \
+  --config "$ubmdir/frame_opts" --relevance-factor "$relevance_factor" --top-c "$top_c" \
+  --device "$device" --job JOB --num-jobs "$nj" "$ubmdir/final.ubm" "$data" "$trials" "$scores.JOB"
+for j in $(seq 1 "$nj"); do cat "$scores.$j"; done > "$scores.tmp"
+rm -f "$scores".[0-9]*
+mv "$scores.tmp" "$scores"
+n_scored=$(wc -l < "$scores") n_trials=$(wc -l < "$trials")
+if [ "$n_scored" -ne "$n_trials" ]; then
+  awk 'NR == FNR { label[$1 " " $2] = $3; next } { print $1, $2, label[$1 " " $2] }' \
+    "$trials" "$scores" > "$scores.trials"
+  echo "$0: WARNING: scored $n_scored of $n_trials trials (see $logdir/score_gmm_ubm.*.log); compute metrics on $scores.trials" >&2
+else
+  rm -f "$scores.trials"
+fi
+echo "$0: wrote $scores ($n_scored trials)"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Train an i-vector extractor (total-variability matrix T and residual covariances, EM) on a data
+# dir's MFCC, aligned by the UBM of <ubm-dir> (top-C posteriors). Statistics are accumulated in --nj
+# parallel jobs and summed. Writes <dir>/final.ie and <dir>/extract_opts (frame options of the UBM +
+# --top-c: what steps/extract_ivectors.sh uses).
+set -euo pipefail
+. ./path.sh
+
+nj=4
+cmd=utils/run_local.sh
+ivector_config=conf/ivector.conf   # --ivector-dim, --init-scale, --seed (pyspk.bin.init_ivector_extractor)
+num_iters=5
+top_c=20
+device=auto
+help_message="Usage: $0 [options] <ubm-dir> <data-dir> <extractor-dir>
+ e.g.: $0 --nj 4 --ivector-config conf/ivector.conf exp/ubm data/veri_train_mfcc exp/extractor
+Options: --nj N --cmd CMD --ivector-config FILE --num-iters N --top-c C --device D"
+. utils/parse_options.sh
+if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
+ubmdir=$1 data=$2 dir=$3
+
+for f in "$ubmdir/final.ubm" "$ubmdir/frame_opts" "$data/feats.scp" "$data/vad.scp" "$ivector_config"; do
+  [ -f "$f" ] || { echo "$0: no such file $f" >&2; exit 1; }
+done
+mkdir -p "$dir/log"
+{ cat "$ubmdir/frame_opts"; echo "--top-c=$top_c"; } > "$dir/extract_opts"
+utils/split_data.sh "$data" "$nj" >/dev/null
+sdata=$data/split$nj
+
+$cmd "$dir/log/init.log" python -m pyspk.bin.init_ivector_extractor --config "$ivector_config" \
+  "$ubmdir/final.ubm" "$dir/0.ie"
+for x in $(seq 0 $((num_iters - 1))); do
+  $cmd JOB=1:"$nj" "$dir/log/acc.$x.JOB.log" python -m pyspk.bin.acc_ivector_stats --config "$dir/extract_opts" \
+    --device "$device" "$dir/$x.ie" "$sdata/JOB" "$dir/$x.JOB.acc"
+  $cmd "$dir/log/update.$x.log" python -m pyspk.bin.update_ivector_extractor --nj "$nj" \
+    "$dir/$x.ie" "$dir/$x" "$dir/$((x + 1)).ie"
+  echo "$0: iteration $x: $(grep "objective" "$dir/log/update.$x.log")"
+  rm -f "$dir/$x".*.acc "$dir/$x.ie"
+done
+mv "$dir/$num_iters.ie" "$dir/final.ie"
+echo "$0: wrote $dir/final.ie"
