@@ -21,6 +21,7 @@ name=$(basename "$data")
 [ -f "$data/feats.scp" ] || { echo "$0: $data/feats.scp missing (run steps/make_mfcc.sh first)" >&2; exit 1; }
 mkdir -p "$vaddir" "$logdir"
 vaddir=$(cd "$vaddir" && pwd)
+rm -f "$vaddir/vad_$name".*.ark.tmp*   # left by a job killed in an earlier run
 if [ -f "$data/vad.scp" ]; then mkdir -p "$data/.backup"; mv "$data/vad.scp" "$data/.backup/vad.scp"; fi
 utils/split_data.sh "$data" "$nj"
 

@@ -25,12 +25,13 @@ name=$(basename "$data")
 config_opt=()
 [ -n "$feature_config" ] && config_opt=(--config "$feature_config")
 
-utils/validate_data_dir.sh "$data" >/dev/null
-mkdir -p "$featdir" "$logdir"
-featdir=$(cd "$featdir" && pwd)   # absolute, so the scp files work from anywhere
 for f in feats.scp utt2num_frames; do
   if [ -f "$data/$f" ]; then mkdir -p "$data/.backup"; mv "$data/$f" "$data/.backup/$f"; fi
 done
+utils/validate_data_dir.sh "$data" >/dev/null
+mkdir -p "$featdir" "$logdir"
+featdir=$(cd "$featdir" && pwd)   # absolute, so the scp files work from anywhere
+rm -f "$featdir/raw_${kind}_$name".*.ark.tmp*   # left by a job killed in an earlier run
 utils/split_data.sh "$data" "$nj"
 
 # Single-threaded numerics in each job: the parallelism is the jobs.

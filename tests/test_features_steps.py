@@ -1,0 +1,154 @@
+"""The stage 1 step scripts on a data dir full of bad input: what is skipped, resampled, downmixed,
+when the step fails, and a step killed half-way then rerun."""
+import glob
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+import soundfile
+
+from pyspk.features.extract import StepError, combine_parts
+from pyspk.io.datadir import validate_data_dir, write_spk2utt
+from pyspk.io.kaldi_table import load_scp
+from pyspk.io.tables import read_map, write_map
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO = os.path.join(ROOT, "egs/demo/corpus/wav")
+GOOD = ["so0001/s0/000010011.flac", "so0001/s0/000010035.flac", "so0005/s0/000050003.flac"]
+BAD = {  # utterance -> reason expected in the log
+    "spk2-missing": "no such file",
+    "spk2-empty": "empty file",
+    "spk2-truncated": "truncated",
+    "spk2-notaudio": "not readable audio",
+    "spk2-short": "shorter than one window",
+}
+
+
+def make_bad_data_dir(root):
+    """A data dir of 11 utterances: 6 usable (3 FLAC, one 8 kHz WAV, one stereo WAV, one pipe), 5 bad."""
+    audio, data = os.path.join(root, "audio"), os.path.join(root, "data")
+    os.makedirs(audio)
+    wav = {}
+    for i, path in enumerate(GOOD):
+        wav[f"spk1-good{i}"] = os.path.join(DEMO, path)
+    x, _ = soundfile.read(os.path.join(DEMO, GOOD[0]), dtype="float32")
+    soundfile.write(f"{audio}/8k.wav", x[::2], 8000, subtype="PCM_16")
+    soundfile.write(f"{audio}/stereo.wav", np.stack([x, 0.5 * x], axis=1), 16000, subtype="PCM_16")
+    wav["spk1-rate8k"], wav["spk1-stereo"] = f"{audio}/8k.wav", f"{audio}/stereo.wav"
+    wav["spk1-pipe"] = f"cat {os.path.join(DEMO, GOOD[1])} |"
+    wav["spk2-missing"] = f"{audio}/missing.wav"
+    open(f"{audio}/empty.wav", "wb").close()
+    wav["spk2-empty"] = f"{audio}/empty.wav"
+    soundfile.write(f"{audio}/full.wav", x, 16000, subtype="PCM_16")
+    with open(f"{audio}/full.wav", "rb") as f, open(f"{audio}/truncated.wav", "wb") as g:
+        g.write(f.read()[:30000])
+    wav["spk2-truncated"] = f"{audio}/truncated.wav"
+    with open(f"{audio}/notaudio.wav", "w") as f:
+        f.write("RIFF? no, a text file\n" * 50)
+    wav["spk2-notaudio"] = f"{audio}/notaudio.wav"
+    soundfile.write(f"{audio}/short.wav", x[:300], 16000, subtype="PCM_16")  # < 320 and < 400 samples
+    wav["spk2-short"] = f"{audio}/short.wav"
+    os.makedirs(data)
+    write_map(f"{data}/wav.scp", wav)
+    utt2spk = {u: u.split("-")[0] for u in wav}
+    write_map(f"{data}/utt2spk", utt2spk)
+    write_spk2utt(data, utt2spk)
+    validate_data_dir(data)
+    return data
+
+
+def run(*args, check=True):
+    out = subprocess.run(list(args), cwd=ROOT, capture_output=True, text=True)
+    if check:
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return out
+
+
+def job_logs(pattern):
+    return "".join(open(p).read() for p in sorted(glob.glob(pattern)))
+
+
+def test_spectrogram_step_skips_bad_input_and_keeps_the_rest(tmp_path):
+    data = make_bad_data_dir(str(tmp_path))
+    run("steps/make_spectrogram.sh", "--nj", "2", data, f"{tmp_path}/exp", f"{tmp_path}/spec")
+    feats = load_scp(f"{data}/feats.scp")
+    assert sorted(feats.keys()) == ["spk1-good0", "spk1-good1", "spk1-good2", "spk1-pipe", "spk1-rate8k", "spk1-stereo"]
+    n = soundfile.info(os.path.join(DEMO, GOOD[0])).frames
+    assert feats["spk1-good0"].shape == (1 + n // 160, 161)
+    assert feats["spk1-rate8k"].shape == (1 + 2 * ((n + 1) // 2) // 160, 161)  # resampled to 16 kHz
+    np.testing.assert_array_equal(feats["spk1-pipe"], feats["spk1-good1"])
+    # Downmix: the mean of x and x/2 is 0.75 x, i.e. log power + 2 log 0.75 (16-bit rounding aside).
+    loud = feats["spk1-good0"] > np.percentile(feats["spk1-good0"], 75)
+    offset = feats["spk1-stereo"][loud] - feats["spk1-good0"][loud]
+    assert abs(np.median(offset) - 2 * np.log(0.75)) < 0.01
+    assert read_map(f"{data}/utt2num_frames")["spk1-good0"] == str(1 + n // 160)
+
+    logs = job_logs(f"{tmp_path}/exp/log/make_spec_data.*.log")
+    for utt, reason in BAD.items():
+        line = next(ln for ln in logs.splitlines() if ln.startswith(f"WARNING: skipping {utt} "))
+        assert reason in line, line
+    assert "spk2-truncated (" + f"{tmp_path}/audio/truncated.wav): truncated" in logs
+    assert "1 downmixed" in logs and "1 resampled" in logs
+    assert sum(ln.startswith("compute_spectrogram: ") and "utterances written" in ln for ln in logs.splitlines()) == 2
+
+    failed = run("steps/make_spectrogram.sh", "--nj", "2", "--max-bad-fraction", "0.4", data,
+                 f"{tmp_path}/exp", f"{tmp_path}/spec", check=False)
+    assert failed.returncode != 0
+    assert "5 of 11 utterances skipped, more than --max-bad-fraction=0.4" in failed.stderr
+    assert not os.path.exists(f"{data}/feats.scp")  # moved to .backup, never half-written
+    assert os.path.exists(f"{data}/.backup/feats.scp")
+
+
+def test_mfcc_and_vad_steps(tmp_path):
+    data = make_bad_data_dir(str(tmp_path))
+    run("steps/make_mfcc.sh", "--nj", "2", "--mfcc-config", "conf/mfcc.conf", data, f"{tmp_path}/exp", f"{tmp_path}/mfcc")
+    run("steps/compute_vad_decision.sh", "--nj", "2", data, f"{tmp_path}/exp_vad", f"{tmp_path}/vad")
+    feats, vad = load_scp(f"{data}/feats.scp"), load_scp(f"{data}/vad.scp")
+    assert len(feats) == 6 and sorted(vad.keys()) == sorted(feats.keys())
+    for utt in feats.keys():
+        assert feats[utt].shape[1] == 13 and vad[utt].shape == (feats[utt].shape[0],)
+        assert 0.2 < vad[utt].mean() <= 1.0
+    n = soundfile.info(os.path.join(DEMO, GOOD[0])).frames
+    assert feats["spk1-good0"].shape[0] == (n + 80) // 160
+    assert "WARNING: skipping spk2-short" in job_logs(f"{tmp_path}/exp/log/make_mfcc_data.*.log")
+
+
+def test_step_killed_half_way_then_rerun(tmp_path):
+    data = make_bad_data_dir(str(tmp_path))
+    run("steps/make_spectrogram.sh", "--nj", "2", data, f"{tmp_path}/exp", f"{tmp_path}/spec")
+    complete = open(f"{data}/feats.scp").read()
+    wav = read_map(f"{data}/wav.scp")
+    good = wav["spk1-good1"]
+    wav["spk1-good1"] = f"sleep 60; cat {good} |"  # job 1 hangs mid-way through its ark
+    write_map(f"{data}/wav.scp", wav)
+    proc = subprocess.Popen(["steps/make_spectrogram.sh", "--nj", "2", data, f"{tmp_path}/exp", f"{tmp_path}/spec"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 30
+    while not glob.glob(f"{tmp_path}/spec/*.ark.tmp*") and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert glob.glob(f"{tmp_path}/spec/*.ark.tmp*"), "the job was not caught mid-way"
+    assert not os.path.exists(f"{data}/feats.scp")
+    for part in glob.glob(f"{tmp_path}/spec/*.scp"):  # any part scp left points at a complete ark
+        assert all(np.isfinite(m).all() for m in load_scp(part).values())
+
+    wav["spk1-good1"] = good
+    write_map(f"{data}/wav.scp", wav)
+    run("steps/make_spectrogram.sh", "--nj", "2", data, f"{tmp_path}/exp", f"{tmp_path}/spec")
+    assert open(f"{data}/feats.scp").read() == complete
+    assert not [f for f in os.listdir(f"{tmp_path}/spec") if "tmp" in f]
+
+
+def test_combine_parts_fails_when_nothing_is_usable(tmp_path):
+    data = tmp_path / "d"
+    data.mkdir()
+    write_map(data / "utt2spk", {"a-1": "a", "a-2": "a"})
+    (tmp_path / "p1.scp").write_text("")
+    with pytest.raises(StepError, match="no utterance produced feats.scp"):
+        combine_parts(str(data), [str(tmp_path / "p1.scp")], "feats.scp")
+    assert not (data / "feats.scp").exists()
