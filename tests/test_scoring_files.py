@@ -136,8 +136,8 @@ def test_score_metrics_results_steps_on_the_demo_trials(tmp_path):
              DEMO_TRIALS, str(scores))
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines == [f"EER: {100 * eer:.4f}%",
-                     *(f"minDCF(p-target={p}): {min_dcf(got, trials.target, p)[0]:.4f}" for p in (0.01, 0.001, 0.05))]
+    dcf_lines = [f"minDCF(p-target={p}): {min_dcf(got, trials.target, p)[0]:.4f}" for p in (0.01, 0.001, 0.05)]
+    assert lines == [f"EER: {100 * eer:.4f}%", *dcf_lines]
 
     # "Score another system's file": any order, same figures; drawn on the same DET plot.
     other = tmp_path / "other_system_scores"

@@ -10,8 +10,8 @@ T B T' = diag(psi), u = T (x - mu) has independent dimensions and
 llr(x1, x2) = c + q(u1) + q(u2) + sum_k p_k u1_k u2_k,
 p = psi / (2 psi + 1), q(u) = sum_k g_k u_k^2, g = (1 / (psi + 1) - (psi + 1) / (2 psi + 1)) / 2,
 c = sum_k log(psi_k + 1) - log(2 psi_k + 1) / 2.
-``PLDA.bilinear`` returns that form as (Z = u * sqrt(p), q), with c = ``PLDA.const``, so llr = c + q1 + q2 + Z1 . Z2 and
-a whole score matrix is one matrix product (see pyspk.scoring).
+``PLDA.bilinear`` returns that form as (Z = u * sqrt(p), q), with c = ``PLDA.const``, so
+llr = c + q1 + q2 + Z1 . Z2 and a whole score matrix is one matrix product (see pyspk.scoring).
 """
 import numpy as np
 import scipy.linalg

@@ -58,7 +58,8 @@ def main(argv=None):
         train = labels = None
         if opts.train_vectors:
             train, labels = load_train(opts)
-            log(f"score: {len(train)} train vectors" + (f" of {len(set(labels))} speakers" if labels is not None else ""))
+            speakers = "" if labels is None else f" of {len(set(labels))} speakers"
+            log(f"score: {len(train)} train vectors{speakers}")
         scores = score_trials(opts, vectors, trials, train, labels)
         write_scores(args.scores_out, trials, scores)
     except (ValueError, KeyError) as e:
