@@ -3,7 +3,8 @@ top-C Gaussian selection, MAP adaptation of the means and the average frame log-
 
 Frames are float32 matrices (frames, dims). The E-step runs in torch (CPU or GPU, ``device``), in
 ``compute_dtype`` (float32 by default: log-likelihoods are accurate to ~1e-5 nats, plenty for
-posteriors); every statistic is accumulated in float64 and the parameters are float64.
+posteriors); the statistics (posterior-weighted sums) are computed in float64 and the parameters
+are float64.
 A model file is an ``.npz`` with ``weights`` (C,), ``means`` (C, D) and ``variances`` (C, D).
 """
 import dataclasses
@@ -70,7 +71,7 @@ class DiagGmm:
     def check_dim(self, dim, what):
         """Raise a clear error when features of ``dim`` dimensions cannot be scored by this model."""
         if dim != self.dim:
-            raise GmmError(f"model has dimension {self.dim} but {what} has dimension {dim} "
+            raise GmmError(f"model has dimension {self.dim} but {what} have dimension {dim} "
                            f"(check --add-deltas: 13 MFCC give 39 with deltas)")
 
     def with_means(self, means):
@@ -166,10 +167,10 @@ def accumulate(scorer, frames, stats, top_c=0):
     for start in range(0, x_all.shape[0], CHUNK_FRAMES):
         x = x_all[start:start + CHUNK_FRAMES]
         post, frame_ll = top_c_posteriors(scorer.log_likelihoods(x), top_c)
-        pt = post.T
-        stats.zero += pt.sum(dim=1).double().cpu().numpy()
-        stats.first += (pt @ x).double().cpu().numpy()
-        stats.second += (pt @ (x * x)).double().cpu().numpy()
+        pt, x = post.T.double(), x.double()  # float64 sums: variances are differences of moments
+        stats.zero += pt.sum(dim=1).cpu().numpy()
+        stats.first += (pt @ x).cpu().numpy()
+        stats.second += (pt @ (x * x)).cpu().numpy()
         total += float(frame_ll.double().sum())
     stats.loglike += total
     stats.frames += x_all.shape[0]
@@ -193,10 +194,10 @@ def update(gmm, stats, min_variance=1e-3, min_count=1e-3):
     return DiagGmm(weights / weights.sum(), means, variances), int(np.count_nonzero(~ok))
 
 
-def em_step(gmm, frames, device="cpu", min_variance=1e-3):
+def em_step(gmm, frames, device="cpu", min_variance=1e-3, compute_dtype=torch.float32):
     """One EM iteration on in-memory frames -> (new gmm, average log-likelihood per frame before it)."""
     stats = GmmStats.empty(gmm.num_gauss, gmm.dim)
-    accumulate(GmmScorer(gmm, device), frames, stats)
+    accumulate(GmmScorer(gmm, device, compute_dtype), frames, stats)
     new, _ = update(gmm, stats, min_variance)
     return new, stats.loglike / max(stats.frames, 1)
 
@@ -241,12 +242,20 @@ def init_by_kmeans(frames, num_gauss, iters=10, device="cpu", min_variance=1e-3,
     if n < num_gauss:
         raise GmmError(f"k-means start: {n} frames for {num_gauss} Gaussians")
     sq = (x * x).sum(dim=1)
+
+    def sq_dist(points):  # (T, k) squared distances of every frame to ``points`` (k, D)
+        return torch.clamp(sq[:, None] - 2 * x @ points.T + (points * points).sum(dim=1)[None, :], min=0)
+
     centres = x[torch.randint(n, (1,), generator=gen)]
-    dist = torch.clamp(sq - 2 * x @ centres[0] + centres[0] @ centres[0], min=0)
-    for _ in range(1, num_gauss):  # k-means++: next centre drawn with probability ~ squared distance
-        pick = torch.multinomial((dist / dist.sum()).cpu(), 1, generator=gen).to(dev)
-        centres = torch.cat([centres, x[pick]])
-        dist = torch.minimum(dist, torch.clamp(sq - 2 * x @ x[pick][0] + x[pick][0] @ x[pick][0], min=0))
+    dist = sq_dist(centres)[:, 0]
+    trials = 2 + int(math.log(num_gauss))
+    for _ in range(1, num_gauss):  # greedy k-means++ (as scikit-learn): of a few candidates drawn
+        # with probability ~ squared distance, keep the one that lowers the total distance most
+        picks = torch.multinomial((dist / dist.sum()).cpu(), trials, replacement=True, generator=gen).to(dev)
+        cand = torch.minimum(dist[:, None], sq_dist(x[picks]))
+        best = int(torch.argmin(cand.sum(dim=0)))
+        centres = torch.cat([centres, x[picks[best]][None]])
+        dist = cand[:, best]
     for it in range(iters + 1):
         d2 = sq[:, None] - 2 * x @ centres.T + (centres * centres).sum(dim=1)[None, :]
         assign = torch.argmin(d2, dim=1)
