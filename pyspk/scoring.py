@@ -31,13 +31,18 @@ class ScoringConfig:
     plda_iters: int = 10        # PLDA EM iterations
 
 
+def row_norms(x):
+    """Euclidean length of each row of x (n, d) -> (n, 1); a zero row is an error."""
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]  # einsum: no (n, d) temporary
+    if np.any(norms == 0):
+        raise ValueError(f"{int(np.sum(norms == 0))} vectors have length 0; cannot normalise them")
+    return norms
+
+
 def length_normalize(x):
     """Scale each row of x (n, d) to length sqrt(d), as Kaldi's ivector-normalize-length."""
     x = np.asarray(x, dtype=np.float64)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    if np.any(norms == 0):
-        raise ValueError(f"{int(np.sum(norms == 0))} vectors have length 0; cannot length-normalise")
-    return x * (np.sqrt(x.shape[1]) / norms)
+    return x * (np.sqrt(x.shape[1]) / row_norms(x))
 
 
 def speaker_means(x, labels):
@@ -106,10 +111,7 @@ class Scorer:
             x = self.preprocess(x)
         if self.plda is not None:
             return self.plda.bilinear(x)
-        norms = np.linalg.norm(x, axis=1, keepdims=True)
-        if np.any(norms == 0):
-            raise ValueError(f"{int(np.sum(norms == 0))} vectors have length 0; cosine is undefined")
-        return x / norms, np.zeros(len(x))
+        return x / row_norms(x), np.zeros(len(x))
 
     def score(self, x, enroll_idx, test_idx):
         """Scores (n_trials,) of trials enroll_idx[i] vs test_idx[i], indices into rows of x (n_ids, d)."""
