@@ -1,0 +1,92 @@
+"""Feature extraction throughput: the real step against the bare decode + STFT floor, same files, same run.
+
+    python bench/feature_throughput.py [--corpus egs/demo/corpus] [--nj 2] [--kind spec|mfcc]
+
+1. Stage 0 on the corpus (not timed).
+2. Floor: decode every file of wav.scp with soundfile and take its STFT power (numpy rfft of the
+   same frames), nothing else: no resampling checks, no log, no archive, no process start-up.
+   Timed in one process (one core) and split over ``--nj`` processes (the parallel floor).
+3. The real step, ``steps/make_spectrogram.sh --nj N`` (or make_mfcc.sh), wall clock from the
+   shell: validation, split, N jobs (start-up, decode, features, ark writing), combining scps.
+
+Prints utterances/s, frames/s, x real time per core, and the step's time as a ratio to the floors.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from multiprocessing import Pool
+
+import numpy as np
+import soundfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from pyspk.io.tables import read_map  # noqa: E402
+
+
+def bare_decode_stft(paths):
+    """Decode each file and take |rfft|^2 of its centred 320-sample frames, hop 160 -> total frames."""
+    window = np.hamming(321)[:-1].astype(np.float32)
+    frames = 0
+    for path in paths:
+        x, _ = soundfile.read(path, dtype="float32")
+        padded = np.pad(x, 160)
+        spec = np.fft.rfft(np.lib.stride_tricks.sliding_window_view(padded, 320)[::160] * window, axis=1)
+        frames += (spec.real ** 2 + spec.imag ** 2).shape[0]
+    return frames
+
+
+def shell(*args):
+    out = subprocess.run(list(args), cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{out.stdout}{out.stderr}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", default=os.path.join(ROOT, "egs/demo/corpus"))
+    parser.add_argument("--nj", type=int, default=2)
+    parser.add_argument("--kind", choices=("spec", "mfcc"), default="spec")
+    args = parser.parse_args()
+    os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shell("local/prepare_voxceleb1.sh", args.corpus, f"{tmp}/data")
+        wav = read_map(f"{tmp}/data/all/wav.scp")
+        paths = list(wav.values())
+        audio_seconds = sum(soundfile.info(p).duration for p in paths)
+
+        bare_decode_stft(paths[:5])  # warm the page cache and numpy
+        t = time.perf_counter()
+        frames = bare_decode_stft(paths)
+        floor_1 = time.perf_counter() - t
+        chunks = [paths[i::args.nj] for i in range(args.nj)]
+        with Pool(args.nj) as pool:
+            t = time.perf_counter()
+            pool.map(bare_decode_stft, chunks)
+            floor_n = time.perf_counter() - t
+
+        step = {"spec": ("steps/make_spectrogram.sh", "--spectrogram-config", "conf/spectrogram.conf"),
+                "mfcc": ("steps/make_mfcc.sh", "--mfcc-config", "conf/mfcc.conf")}[args.kind]
+        t = time.perf_counter()
+        shell(step[0], "--nj", str(args.nj), step[1], step[2], f"{tmp}/data/all", f"{tmp}/exp", f"{tmp}/feats")
+        step_time = time.perf_counter() - t
+        written = len(read_map(f"{tmp}/data/all/feats.scp"))
+
+    print(f"corpus: {args.corpus}: {len(paths)} utterances, {audio_seconds:.1f} s of audio, {frames} frames")
+    print(f"bare decode+STFT, 1 process:   {floor_1:6.2f} s  {len(paths) / floor_1:8.1f} utt/s  "
+          f"{audio_seconds / floor_1:7.0f}x real time per core")
+    print(f"bare decode+STFT, {args.nj} processes: {floor_n:6.2f} s  {len(paths) / floor_n:8.1f} utt/s")
+    print(f"{step[0]} --nj {args.nj}: {step_time:6.2f} s  {written / step_time:8.1f} utt/s  "
+          f"{frames / step_time:9.0f} frames/s  {audio_seconds / (step_time * args.nj):7.0f}x real time per core "
+          f"(end to end, {written} utterances written)")
+    print(f"ratio step / parallel floor: {step_time / floor_n:.2f}  "
+          f"(step / ideal floor = 1-process floor / {args.nj}: {step_time * args.nj / floor_1:.2f})")
+
+
+if __name__ == "__main__":
+    main()
