@@ -163,6 +163,19 @@ def asnorm(scores, a_idx, b_idx, mean, std):
     return 0.5 * ((scores - mean[a_idx]) / std[a_idx] + (scores - mean[b_idx]) / std[b_idx])
 
 
+def stack_vectors(keys, arrays):
+    """1-D arrays of one length -> float64 matrix (n, d); a wrong shape or a NaN/inf names its key."""
+    shape = np.shape(arrays[0])
+    for key, v in zip(keys, arrays):
+        if np.ndim(v) != 1 or np.shape(v) != shape:
+            raise ValueError(f"vector of {key!r} has shape {np.shape(v)}; expected {shape} like {keys[0]!r}")
+    x = np.stack(arrays).astype(np.float64)
+    finite = np.isfinite(x).all(axis=1)
+    if not finite.all():
+        raise ValueError(f"vector of {keys[int(np.flatnonzero(~finite)[0])]!r} contains NaN or inf")
+    return x
+
+
 def score_trials(config, vectors, trials, train=None, train_labels=None):
     """Score a Trials list (pyspk.io.trials) -> float64 (n_trials,) in trial order.
 
@@ -175,12 +188,7 @@ def score_trials(config, vectors, trials, train=None, train_labels=None):
     if missing:
         raise KeyError(f"{trials.line_of(missing[0])}: no vector for {missing[0]!r} "
                        f"({len(missing)} ids of the trials have none)")
-    x = np.stack([np.asarray(vectors[k], dtype=np.float64) for k in ids])
-    if x.ndim != 2:
-        raise ValueError("vectors must be 1-D and of one dimension")
-    if not np.all(np.isfinite(x)):
-        bad = ids[int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0])]
-        raise ValueError(f"vector of {bad!r} contains NaN or inf")
+    x = stack_vectors(ids, [vectors[k] for k in ids])
     pos = {k: i for i, k in enumerate(ids)}
     enroll_idx = np.fromiter((pos[k] for k in trials.enroll), dtype=np.int64, count=len(trials))
     test_idx = np.fromiter((pos[k] for k in trials.test), dtype=np.int64, count=len(trials))

@@ -164,3 +164,11 @@ def test_options_that_need_train_data_say_so():
         score_trials(ScoringConfig(backend="plda"), vectors, trials)
     with pytest.raises(ValueError, match="speaker label per train vector"):
         score_trials(ScoringConfig(lda_dim=2), vectors, trials, np.ones((4, 3)))
+
+
+def test_bad_vectors_name_their_key():
+    trials = Trials(["a"], ["b"], np.array([True]))
+    with pytest.raises(ValueError, match=r"vector of 'b' has shape \(2,\); expected \(3,\)"):
+        score_trials(ScoringConfig(), {"a": np.ones(3), "b": np.ones(2)}, trials)
+    with pytest.raises(ValueError, match=r"vector of 'b' contains NaN or inf"):
+        score_trials(ScoringConfig(), {"a": np.ones(3), "b": np.array([1.0, np.nan, 0.0])}, trials)

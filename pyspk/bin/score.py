@@ -16,7 +16,7 @@ from pyspk.bin.options import parse_options
 from pyspk.io.datadir import DataDir
 from pyspk.io.kaldi_table import load_scp, read_scp_keys
 from pyspk.io.trials import read_trials, write_scores
-from pyspk.scoring import ScoringConfig, score_trials
+from pyspk.scoring import ScoringConfig, score_trials, stack_vectors
 
 
 @dataclasses.dataclass
@@ -45,11 +45,13 @@ def load_train(opts):
         if not keys:
             sys.exit(f"score: no key of {opts.train_vectors} is an utterance of {opts.train_data}/utt2spk")
         labels = np.array([utt2spk[u] for u in keys])
-    return np.stack([table[k] for k in keys]).astype(np.float64), labels
+    return stack_vectors(keys, [table[k] for k in keys]), labels
 
 
 def main(argv=None):
     opts, args = parse_options(Options, argv, positional=["trials", "vectors", "scores_out"])
+    if opts.train_data and not opts.train_vectors:
+        sys.exit("score: --train-data labels --train-vectors, which is not given")
     start = time.time()
     try:
         trials = read_trials(args.trials)
