@@ -1,0 +1,43 @@
+"""Train a VGG speaker network:  python -m pyspk.bin.train_cnn [options] <train-data> <valid-data> <exp-dir>
+
+Writes <exp-dir>/{final.pt, last.pt, config, spk2label}; the log goes to stdout. Under torchrun every
+process runs this same command. ``--print-params true`` prints the parameter count of the network for
+``--num-classes`` classes and exits (no data needed).
+"""
+import dataclasses
+import os
+import sys
+
+from pyspk.bin.options import format_config, parse_options
+from pyspk.io.atomic import atomic_write
+from pyspk.nnet.train import Trainer, TrainOptions
+from pyspk.nnet.vgg import build_model, count_parameters
+
+
+@dataclasses.dataclass
+class Options(TrainOptions):
+    print_params: bool = False          # print the parameter count and exit
+    num_classes: int = 1251             # classes for --print-params (training takes them from the data)
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--print-params=true" in argv or "--print-params true" in " ".join(argv):
+        opts, _ = parse_options(Options, argv)
+        model = build_model(opts.network, opts.num_classes, opts.ndims, opts.width, opts.dropout)
+        print(f"network {opts.network} (ndims {opts.ndims}, {opts.num_classes} classes, width {opts.width}): "
+              f"{count_parameters(model)} parameters")
+        return
+    opts, pos = parse_options(Options, argv, positional=("train_data", "valid_data", "exp_dir"))
+    train_opts = TrainOptions(**{f.name: getattr(opts, f.name) for f in dataclasses.fields(TrainOptions)})
+    rank = int(os.environ.get("RANK", "0"))
+    if rank == 0:
+        with atomic_write(os.path.join(pos.exp_dir, "config")) as f:
+            f.write(format_config(train_opts))
+    log = (lambda message: print(message, flush=True)) if rank == 0 else (lambda message: None)
+    accuracy, epoch = Trainer(train_opts, pos.train_data, pos.valid_data, pos.exp_dir, log).run()
+    log(f"best validation top-1 {accuracy:.2f}% at epoch {epoch}: {os.path.join(pos.exp_dir, 'final.pt')}")
+
+
+if __name__ == "__main__":
+    main()

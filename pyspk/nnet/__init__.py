@@ -1,0 +1,1 @@
+"""The paper's network: VGG models, losses, training, identification and embedding extraction."""

@@ -1,0 +1,91 @@
+"""Full-length inference: batches of similar-length utterances through the network.
+
+Used for embeddings (the bottleneck before its dropout), identification and validation. Utterances are
+normalised on their own frames, zero-padded to the longest of their batch and masked (see ``vgg``), so
+an utterance's output does not depend on the batch it is in. Inference runs in float32.
+"""
+import numpy as np
+import torch
+
+from pyspk.io.kaldi_table import ArkScpWriter, KaldiTableError, load_scp
+from pyspk.io.tables import read_map
+from pyspk.nnet.checkpoint import load_checkpoint
+from pyspk.nnet.data import FeatureError, length_batches, load_feats, pad_batch, read_feats_scp, read_num_frames
+from pyspk.nnet.vgg import build_model
+
+
+def pick_device(name="auto"):
+    """"auto" -> cuda when available, else cpu; otherwise the named device."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def load_model(checkpoint_path, device):
+    """Rebuild the network of a checkpoint in eval mode -> (model, checkpoint dict)."""
+    state = load_checkpoint(checkpoint_path)
+    model = build_model(**state["arch"])
+    model.load_state_dict(state["model"])
+    model.to(device).eval()
+    if device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    return model, state
+
+
+def _load_for_inference(data_dir, utt, scp_value, min_frames, log):
+    """(frames, bins) features, repeated up to ``min_frames`` if shorter; None (logged) if unreadable."""
+    try:
+        feats = load_feats(scp_value, utt, f"{data_dir}/feats.scp")
+    except (FeatureError, KaldiTableError) as e:
+        log(f"skipping {utt}: {e}")
+        return None
+    if feats.shape[0] < min_frames:
+        log(f"{data_dir}/feats.scp: {utt}: {feats.shape[0]} frames < {min_frames}: repeated to {min_frames}")
+        feats = np.resize(feats, (min_frames, feats.shape[1]))
+    return feats
+
+
+@torch.no_grad()
+def forward_utterances(model, data_dir, utts, device, max_frames=40000, log=print):
+    """Yield ``(utts, logits (n, classes), embeddings (n, ndims))`` float32 numpy per batch, for every
+    readable utterance of ``utts`` in ``data_dir``; ``max_frames`` bounds a batch's padded frames."""
+    scp = read_feats_scp(data_dir, utts)
+    lengths = read_num_frames(data_dir, scp, log)
+    keys = list(scp)
+    for batch in length_batches([max(lengths[k], model.min_frames) for k in keys], max_frames):
+        names, mats = [], []
+        for i in batch:
+            feats = _load_for_inference(data_dir, keys[i], scp[keys[i]], model.min_frames, log)
+            if feats is not None:
+                names.append(keys[i])
+                mats.append(feats)
+        if not names:
+            continue
+        x, frames = pad_batch(mats)
+        x = x.to(device, non_blocking=True)
+        if device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        logits, embeddings = model(x, frames)
+        yield names, logits.float().cpu().numpy(), embeddings.float().cpu().numpy()
+
+
+def extract_embeddings(model, data_dir, utts, ark_path, scp_path, device, max_frames=40000, log=print):
+    """Write the bottleneck embedding of each utterance to ``ark_path``/``scp_path`` -> count written."""
+    with ArkScpWriter(ark_path, scp_path) as writer:
+        for names, _, embeddings in forward_utterances(model, data_dir, utts, device, max_frames, log):
+            for name, vector in zip(names, embeddings):
+                writer.write(name, vector)
+        return len(writer)
+
+
+def write_speaker_means(xvector_scp, utt2spk_path, ark_path, scp_path):
+    """Mean embedding per speaker of ``utt2spk`` over the utterances in ``xvector_scp`` -> speakers written."""
+    vectors = load_scp(xvector_scp)
+    spk2vecs = {}
+    for utt, spk in read_map(utt2spk_path).items():
+        if utt in vectors:
+            spk2vecs.setdefault(spk, []).append(vectors[utt])
+    with ArkScpWriter(ark_path, scp_path) as writer:
+        for spk in sorted(spk2vecs):
+            writer.write(spk, np.mean(spk2vecs[spk], axis=0))
+        return len(writer)

@@ -1,0 +1,95 @@
+"""The paper's networks and losses: sizes, shapes, length masking, center loss by hand."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from pyspk.nnet.losses import JointLoss, load_loss
+from pyspk.nnet.vgg import build_model, count_parameters, min_frames
+
+
+@pytest.mark.parametrize("config, expected", [("A", 9_449_123), ("B", 9_633_827)])
+def test_parameter_counts_match_the_paper(config, expected):
+    # DESIGN §1: 9.449 M (A) and 9.634 M (B) with ndims 128 and 1,251 classes, BatchNorm counted.
+    assert count_parameters(build_model(config, n_classes=1251, ndims=128)) == expected
+
+
+def test_print_params_command(capsys):
+    from pyspk.bin.train_cnn import main
+    main(["--print-params=true", "--network=B"])
+    assert "9633827 parameters" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("frames", [301, 157, 1001, 33])
+def test_output_shapes_for_any_length(frames):
+    model = build_model("B", n_classes=7, ndims=16, width=0.125).eval()
+    logits, embedding = model(torch.randn(2, 1, 161, frames))
+    assert logits.shape == (2, 7) and embedding.shape == (2, 16)
+
+
+def test_too_short_input_is_a_clear_error():
+    model = build_model("A", n_classes=3, ndims=8, width=0.125)
+    assert min_frames("A") == 33
+    with pytest.raises(ValueError, match="32 frames; network A needs >= 33"):
+        model(torch.randn(1, 1, 161, 32))
+
+
+def test_width_scales_channels():
+    narrow = build_model("B", n_classes=10, ndims=32, width=0.25)
+    convs = [m.out_channels for m in narrow.features if isinstance(m, torch.nn.Conv2d)]
+    assert convs == [16, 16, 32, 32, 64, 64, 128, 128, 128, 128]
+
+
+def test_padded_batch_equals_each_utterance_alone():
+    torch.manual_seed(0)
+    model = build_model("B", n_classes=5, ndims=8, width=0.125).eval()
+    for m in model.modules():  # non-trivial BatchNorm statistics, so padding would show if unmasked
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+    lengths = [157, 301, 64]
+    utts = [torch.randn(1, 1, 161, n) for n in lengths]
+    batch = torch.zeros(3, 1, 161, 301)
+    for i, u in enumerate(utts):
+        batch[i, :, :, :u.shape[-1]] = u
+    with torch.no_grad():
+        _, together = model(batch, torch.tensor(lengths))
+        alone = torch.cat([model(u)[1] for u in utts])
+        _, unmasked = model(batch)
+    torch.testing.assert_close(together, alone, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(unmasked[0], alone[0], atol=1e-3)
+
+
+def test_center_loss_value_gradient_and_update_by_hand():
+    loss = load_loss("center_loss", n_classes=3, ndims=2, rate=0.5)
+    loss.centers.copy_(torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, -1.0]]))
+    x = torch.tensor([[1.0, 2.0], [0.0, 1.0], [3.0, 3.0]], requires_grad=True)
+    y = torch.tensor([0, 1, 0])
+    value = loss(None, x, y)
+    # 1/(2m) sum ||x_i - c_yi||^2 = (5 + 1 + 18) / 6
+    assert value.item() == pytest.approx(4.0)
+    value.backward()
+    # d/dx_i = (x_i - c_yi) / m
+    np.testing.assert_allclose(x.grad.numpy(), [[1 / 3, 2 / 3], [-1 / 3, 0.0], [1.0, 1.0]], rtol=1e-6)
+    loss.update(x.detach(), y)
+    # class 0: delta = ((0-1) + (0-3), (0-2) + (0-3)) / (1 + 2) = (-4/3, -5/3); c <- c - 0.5 delta
+    # class 1: delta = ((1-0), (1-1)) / 2 = (0.5, 0); class 2 unseen: unchanged
+    np.testing.assert_allclose(loss.centers.numpy(), [[2 / 3, 5 / 6], [0.75, 1.0], [2.0, -1.0]], rtol=1e-6)
+
+
+def test_joint_loss_weight_zero_is_plain_softmax():
+    torch.manual_seed(1)
+    logits, emb, y = torch.randn(6, 4), torch.randn(6, 3), torch.tensor([0, 1, 2, 3, 0, 1])
+    softmax_only = JointLoss(4, 3, center_loss_weight=0)
+    total, terms = softmax_only(logits, emb, y)
+    assert softmax_only.center is None and set(terms) == {"softmax"}
+    assert total.item() == pytest.approx(F.cross_entropy(logits, y).item())
+    joint = JointLoss(4, 3, center_loss_weight=5)
+    total, terms = joint(logits, emb, y)
+    expected = F.cross_entropy(logits, y) + 5 * 0.5 * emb.pow(2).sum() / 6
+    assert total.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_unknown_loss_name():
+    with pytest.raises(ValueError, match="unknown loss 'arcface'"):
+        load_loss("arcface", 3, 2)
