@@ -16,8 +16,6 @@ llr = c + q1 + q2 + Z1 . Z2 and a whole score matrix is one matrix product (see 
 import numpy as np
 import scipy.linalg
 
-from pyspk.io.atomic import atomic_write
-
 
 def _speaker_index(labels):
     """labels (n,) -> (speaker names (S,), index (n,) into them, counts (S,))."""
@@ -138,13 +136,3 @@ class PLDA:
         z1, q1 = self.bilinear(x1)
         z2, q2 = self.bilinear(x2)
         return self.const + q1 + q2 + np.einsum("ij,ij->i", z1, z2)
-
-    def save(self, path):
-        """Write mu, between, within to an .npz file atomically."""
-        with atomic_write(path, "wb") as f:
-            np.savez(f, mu=self.mu, between=self.between, within=self.within)
-
-    @classmethod
-    def load(cls, path):
-        with np.load(path) as z:
-            return cls(z["mu"], z["between"], z["within"])
