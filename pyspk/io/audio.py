@@ -40,7 +40,23 @@ def _read_pipe(command):
                          + (f": {err[-1]}" if err else ""))
     if not proc.stdout:
         raise AudioError(f"command wrote no audio: {command!r}")
-    return io.BytesIO(proc.stdout)
+    return io.BytesIO(_unknown_wav_sizes(proc.stdout))
+
+
+def _unknown_wav_sizes(data):
+    """A streamed WAV may carry 0 as its RIFF and data sizes (the writer could not seek back to fill
+    them in); libsndfile would read 0 samples. Mark them unknown (0xFFFFFFFF): read to the end."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return data
+    pos = 12
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos + 4:pos + 8], "little")
+        if data[pos:pos + 4] == b"data":
+            if size == 0:
+                data = data[:4] + b"\xff\xff\xff\xff" + data[8:pos + 4] + b"\xff\xff\xff\xff" + data[pos + 8:]
+            break
+        pos += 8 + size + (size & 1)
+    return data
 
 
 def _check_wav_data_chunk(path):

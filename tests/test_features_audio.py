@@ -1,0 +1,55 @@
+"""Audio loading from wav.scp entries: files, pipes, resampling, downmixing, and what is refused."""
+import numpy as np
+import pytest
+import soundfile
+
+from pyspk.io.audio import AudioError, audio_duration, entry_source, load_audio
+
+
+def tone(freq, seconds, rate):
+    return (0.5 * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)).astype(np.float32)
+
+
+def test_resample_and_downmix_keep_the_signal(tmp_path):
+    soundfile.write(tmp_path / "a.wav", np.stack([tone(440, 1, 44100), tone(440, 1, 44100)], 1), 44100,
+                    subtype="FLOAT")
+    x, notes = load_audio(str(tmp_path / "a.wav"))
+    assert notes == ["downmixed 2 channels", "resampled 44100 Hz -> 16000 Hz"]
+    assert x.dtype == np.float32 and x.shape == (16000,)
+    spectrum = np.abs(np.fft.rfft(x))
+    assert np.argmax(spectrum) == 440  # 1 Hz bins over 1 s
+    np.testing.assert_allclose(x[1000:15000], tone(440, 1, 16000)[1000:15000], atol=2e-3)
+
+
+def test_pipe_entries(tmp_path):
+    soundfile.write(tmp_path / "b.flac", tone(300, 0.5, 16000), 16000)
+    direct, _ = load_audio(str(tmp_path / "b.flac"))
+    piped, notes = load_audio(f"cat {tmp_path}/b.flac |")
+    np.testing.assert_array_equal(piped, direct)
+    assert notes == [] and entry_source(f"cat {tmp_path}/b.flac |") == f"{tmp_path}/b.flac"
+    assert audio_duration(f"cat {tmp_path}/b.flac |") == 0.5
+    # A streamed WAV whose writer could not fill in its sizes (0) is read to its end.
+    soundfile.write(tmp_path / "c.wav", tone(300, 0.5, 16000), 16000, subtype="PCM_16")
+    raw = bytearray((tmp_path / "c.wav").read_bytes())
+    at = raw.index(b"data")
+    raw[4:8] = raw[at + 4:at + 8] = bytes(4)
+    (tmp_path / "zero.wav").write_bytes(bytes(raw))
+    assert load_audio(f"cat {tmp_path}/zero.wav |")[0].shape == (8000,)
+    with pytest.raises(AudioError, match="command failed with exit status 1.*No such file"):
+        load_audio(f"cat {tmp_path}/nope.flac |")
+
+
+def test_refusals_name_the_file(tmp_path):
+    soundfile.write(tmp_path / "d.wav", tone(300, 0.5, 16000), 16000, subtype="PCM_16")
+    (tmp_path / "cut.wav").write_bytes((tmp_path / "d.wav").read_bytes()[:5000])
+    (tmp_path / "empty.flac").write_bytes(b"")
+    (tmp_path / "text.wav").write_text("not audio\n" * 20)
+    cases = {"cut.wav": "truncated: WAV header promises 16000 data bytes", "empty.flac": "empty file",
+             "text.wav": "not readable audio", "nope.wav": "no such file"}
+    for name, reason in cases.items():
+        with pytest.raises(AudioError, match=f"^{tmp_path}/{name}: {reason}"):
+            load_audio(str(tmp_path / name))
+    soundfile.write(tmp_path / "e.flac", tone(300, 0.5, 16000), 16000)
+    (tmp_path / "cut.flac").write_bytes((tmp_path / "e.flac").read_bytes()[:3000])
+    with pytest.raises(AudioError, match="cut.flac: (cannot decode|truncated)"):
+        load_audio(str(tmp_path / "cut.flac"))
