@@ -114,7 +114,7 @@ def test_asnorm_is_an_affine_map_when_every_vector_sees_the_same_cohort_scores()
     vectors, trials = all_pairs(x, labels)
     raw = score_trials(ScoringConfig(), vectors, trials)
     normed = score_trials(ScoringConfig(asnorm_top_n=4), vectors, trials, train, train_labels)
-    np.testing.assert_allclose(normed, raw / r, rtol=1e-9)
+    np.testing.assert_allclose(normed, raw / r, rtol=1e-6)  # cohort scores are float32
     assert kaldi_eer(normed, trials.target)[0] == kaldi_eer(raw, trials.target)[0]
     assert min_dcf(normed, trials.target)[0] == pytest.approx(min_dcf(raw, trials.target)[0])
 
