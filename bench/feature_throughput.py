@@ -4,7 +4,7 @@
 
 1. Stage 0 on the corpus (not timed).
 2. Floor: decode every file of wav.scp with soundfile and take its STFT power (numpy rfft of the
-   same frames), nothing else: no resampling checks, no log, no archive, no process start-up.
+   same frames, as the step does), nothing else: no resampling checks, no log, no archive, no process start-up.
    Timed in one process (one core) and split over ``--nj`` processes (the parallel floor).
 3. The real step, ``steps/make_spectrogram.sh --nj N`` (or make_mfcc.sh), wall clock from the
    shell: validation, split, N jobs (start-up, decode, features, ark writing), combining scps.

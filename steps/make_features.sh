@@ -25,7 +25,7 @@ name=$(basename "$data")
 config_opt=()
 [ -n "$feature_config" ] && config_opt=(--config "$feature_config")
 
-for f in feats.scp utt2num_frames; do
+for f in feats.scp utt2num_frames vad.scp; do   # vad.scp derives from feats.scp
   if [ -f "$data/$f" ]; then mkdir -p "$data/.backup"; mv "$data/$f" "$data/.backup/$f"; fi
 done
 utils/validate_data_dir.sh "$data" >/dev/null

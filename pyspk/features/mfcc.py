@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft  # 2-3x faster than numpy's for a batch of 512-point FFTs
 
 EPSILON = float(np.finfo(np.float32).eps)
 BLOCK_FRAMES = 4096  # frames processed at once: bounds memory for long recordings
@@ -164,7 +165,7 @@ def compute_mfcc(samples, opts=MfccOptions(), seed=0):
         if opts.preemphasis_coefficient != 0:
             frames[:, 1:] -= np.float32(opts.preemphasis_coefficient) * frames[:, :-1]
             frames[:, 0] *= np.float32(1.0 - opts.preemphasis_coefficient)
-        spec = np.fft.rfft(frames * window, n=opts.padded_window_size, axis=1)[:, :n_bins]
+        spec = scipy.fft.rfft(frames * window, n=opts.padded_window_size, axis=1)[:, :n_bins]
         power = spec.real * spec.real + spec.imag * spec.imag
         log_mel = np.log(np.maximum(power @ banks, EPSILON))
         ceps = (log_mel @ dct.T) * lifter
