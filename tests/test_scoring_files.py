@@ -1,5 +1,6 @@
 """Trials and score files, the results table, and the score -> metrics -> results steps end to end."""
 import json
+import multiprocessing
 import os
 import subprocess
 
@@ -95,6 +96,22 @@ def test_record_merges_rows_and_keeps_paths_relative(tmp_path):
         results.record(exp, "netB", top10=99.0)
 
 
+def _record_many(exp, system, field):
+    for i in range(25):
+        results.record(exp, system, **{field: float(i)})
+
+
+def test_concurrent_records_lose_nothing(tmp_path):
+    # Identification and verification of one system may record at the same time.
+    ctx = multiprocessing.get_context("fork")
+    jobs = [ctx.Process(target=_record_many, args=(tmp_path, s, f)) for s in ("a", "b") for f in ("top1", "eer")]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join()
+    assert results.load(tmp_path) == {s: {"top1": 24.0, "eer": 24.0} for s in ("a", "b")}
+
+
 def synthetic_vectors(ids, speaker_of, dim=16, noise=0.5, seed=0):
     """One vector per id: a random per-speaker mean plus per-utterance noise."""
     rng = np.random.default_rng(seed)
@@ -151,6 +168,7 @@ def test_score_metrics_results_steps_on_the_demo_trials(tmp_path):
     assert run.returncode == 0, run.stderr
     assert [line.split()[0] for line in run.stdout.splitlines()] == ["system", "synthetic_plda", "other"]
     assert (exp / "det.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "DET curves of synthetic_plda, other ->" in run.stderr
 
     # Bad input fails loudly, naming the file.
     (tmp_path / "short").write_text("\n".join(rows[:-1]) + "\n")
