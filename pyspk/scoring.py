@@ -14,7 +14,7 @@ import dataclasses
 
 import numpy as np
 
-from pyspk.backend.plda import LDA, PLDA
+from pyspk.backend.plda import LDA, PLDA, speaker_sums
 
 TRIAL_CHUNK = 65536   # trials scored per block: block memory = 2 * chunk * dim * 8 bytes
 COHORT_CHUNK = 2048   # ids per block of the (ids x cohort) score matrix
@@ -45,14 +45,6 @@ def length_normalize(x):
     return x * (np.sqrt(x.shape[1]) / row_norms(x))
 
 
-def speaker_means(x, labels):
-    """(speaker names (S,), mean vectors (S, d)) of rows of x (n, d) grouped by labels (n,)."""
-    names, index, counts = np.unique(np.asarray(labels), return_inverse=True, return_counts=True)
-    sums = np.zeros((len(names), x.shape[1]))
-    np.add.at(sums, index, x)
-    return names, sums / counts[:, None]
-
-
 class Scorer:
     """A fitted pipeline: ``embed`` maps raw vectors to the bilinear form (Z, q) with constant c."""
 
@@ -67,8 +59,8 @@ class Scorer:
         """Estimate what ``config`` needs from train vectors (n, d) and their speaker labels (n,)."""
         if config.backend not in ("cosine", "plda"):
             raise ValueError(f"backend must be 'cosine' or 'plda', got {config.backend!r}")
-        needs_train = config.mean_norm or config.lda_dim > 0 or config.backend == "plda" or config.asnorm_top_n > 0
-        if not needs_train:
+        needs_labels = config.lda_dim > 0 or config.backend == "plda" or config.asnorm_top_n > 0
+        if not (config.mean_norm or needs_labels):
             return cls(config)
         if train is None:
             raise ValueError("mean-norm, LDA, PLDA and AS-norm need train vectors (--train-vectors)")
@@ -76,7 +68,6 @@ class Scorer:
         mean = x.mean(axis=0) if config.mean_norm else None
         if mean is not None:
             x = x - mean
-        needs_labels = config.lda_dim > 0 or config.backend == "plda" or config.asnorm_top_n > 0
         if needs_labels and (labels is None or len(labels) != len(x)):
             raise ValueError("LDA, PLDA and AS-norm need a speaker label per train vector (--train-data)")
         lda = LDA.fit(x, labels, config.lda_dim) if config.lda_dim > 0 else None
@@ -87,7 +78,8 @@ class Scorer:
         plda = PLDA.fit(x, labels, config.plda_iters) if config.backend == "plda" else None
         cohort = None
         if config.asnorm_top_n > 0:
-            _, cohort = speaker_means(x, labels)
+            sums, counts, _ = speaker_sums(x, labels)
+            cohort = sums / counts[:, None]  # the speaker means
             if config.length_norm:
                 cohort = length_normalize(cohort)
             if config.asnorm_top_n > len(cohort):

@@ -17,30 +17,32 @@ import numpy as np
 import scipy.linalg
 
 
-def _speaker_index(labels):
-    """labels (n,) -> (speaker names (S,), index (n,) into them, counts (S,))."""
-    names, index, counts = np.unique(np.asarray(labels), return_inverse=True, return_counts=True)
-    return names, index, counts
+def speaker_sums(x, labels):
+    """Group rows of x (n, d) by speaker labels (n,) -> (sums (S, d), counts (S,), index (n,)):
+    speakers in sorted label order, ``index[i]`` the speaker of row i."""
+    _, index, counts = np.unique(np.asarray(labels), return_inverse=True, return_counts=True)
+    sums = np.zeros((len(counts), x.shape[1]))
+    np.add.at(sums, index, x)
+    return sums, counts, index
 
 
 def _check_training_data(x, labels, min_speakers=2):
+    """-> (x as float64, speaker_sums(x, labels)) after checking shapes, values and speakers."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or len(labels) != len(x):
         raise ValueError(f"need vectors (n, dim) and n labels, got {x.shape} and {len(labels)} labels")
     if not np.all(np.isfinite(x)):
         raise ValueError("training vectors contain NaN or inf")
-    names, index, counts = _speaker_index(labels)
-    if len(names) < min_speakers:
-        raise ValueError(f"need at least {min_speakers} speakers, got {len(names)}")
-    return x, index, counts
+    grouped = speaker_sums(x, labels)
+    if len(grouped[1]) < min_speakers:
+        raise ValueError(f"need at least {min_speakers} speakers, got {len(grouped[1])}")
+    return x, grouped
 
 
 def class_covariances(x, labels):
     """(mean (d,), between (d, d), within (d, d)): between = covariance of the speaker means
     (each speaker counts once), within = scatter of vectors around their speaker mean / n."""
-    x, index, counts = _check_training_data(x, labels)
-    sums = np.zeros((len(counts), x.shape[1]))
-    np.add.at(sums, index, x)
+    x, (sums, counts, index) = _check_training_data(x, labels)
     means = sums / counts[:, None]
     mu = means.mean(axis=0)
     between = np.cov(means, rowvar=False, bias=True)
@@ -61,7 +63,7 @@ class LDA:
         """Fit on vectors x (n, d) with speaker labels (n,); dim <= min(d, speakers - 1)."""
         _, between, within = class_covariances(x, labels)
         d = between.shape[0]
-        n_spk = len(np.unique(np.asarray(labels)))
+        n_spk = len(np.unique(labels))
         if not 1 <= dim <= min(d, n_spk - 1):
             raise ValueError(f"LDA dim must be in 1..{min(d, n_spk - 1)} (vector dim {d}, "
                              f"{n_spk} speakers), got {dim}")
@@ -92,10 +94,8 @@ class PLDA:
     def fit(cls, x, labels, iters=10):
         """EM training on vectors x (n, d) with speaker labels (n,), starting from the class
         covariances; ``iters`` EM iterations."""
-        x, index, counts = _check_training_data(x, labels)
+        x, (sums, counts, _) = _check_training_data(x, labels)
         n, d = x.shape
-        sums = np.zeros((len(counts), d))
-        np.add.at(sums, index, x)
         mu, between, within = class_covariances(x, labels)
         sxx = x.T @ x
         eye = np.eye(d)
