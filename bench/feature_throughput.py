@@ -12,7 +12,9 @@
 Prints utterances/s, frames/s, x real time per core, and the step's time as a ratio to the floors.
 """
 import argparse
+import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -76,6 +78,8 @@ def main():
         shell(step[0], "--nj", str(args.nj), step[1], step[2], f"{tmp}/data/all", f"{tmp}/exp", f"{tmp}/feats")
         step_time = time.perf_counter() - t
         written = len(read_map(f"{tmp}/data/all/feats.scp"))
+        job_loops = [float(m) for log in glob.glob(f"{tmp}/exp/log/*.log")
+                     for m in re.findall(r"utterances written.* in ([0-9.]+) s", open(log).read())]
 
     print(f"corpus: {args.corpus}: {len(paths)} utterances, {audio_seconds:.1f} s of audio, {frames} frames")
     print(f"bare decode+STFT, 1 process:   {floor_1:6.2f} s  {len(paths) / floor_1:8.1f} utt/s  "
@@ -86,6 +90,9 @@ def main():
           f"(end to end, {written} utterances written)")
     print(f"ratio step / parallel floor: {step_time / floor_n:.2f}  "
           f"(step / ideal floor = 1-process floor / {args.nj}: {step_time * args.nj / floor_1:.2f})")
+    print(f"inside the jobs: slowest job's loop {max(job_loops):.2f} s (ratio to the parallel floor "
+          f"{max(job_loops) / floor_n:.2f}); the rest, {step_time - max(job_loops):.2f} s, is fixed per step "
+          f"(shell, validation, split, {args.nj} interpreter start-ups, combining the scps)")
 
 
 if __name__ == "__main__":
