@@ -19,7 +19,8 @@ import numpy as np
 P_TARGETS = (0.01, 0.001, 0.05)
 
 
-def _split(scores, labels):
+def _check_scores(scores, labels):
+    """-> (scores, labels as bool) after checking shapes, finiteness and that both classes occur."""
     scores = np.asarray(scores)
     labels = np.asarray(labels)
     if scores.ndim != 1 or labels.shape != scores.shape:
@@ -41,7 +42,7 @@ def kaldi_eer(scores, labels):
     max(N - 1 - floor(N * t / T), 0) and stops at the first t where that non-target score is
     strictly below the target score. EER = t / T, threshold = the t-th target score.
     """
-    scores, labels = _split(scores, labels)
+    scores, labels = _check_scores(scores, labels)
     scores = scores.astype(np.float32)
     tar = np.sort(scores[labels])
     non = np.sort(scores[~labels])
@@ -59,7 +60,7 @@ def error_rates(scores, labels):
     Trials are sorted by score ascending (stable); entry i rejects sorted trials 0..i:
     fnrs[i] = targets among them / targets, fprs[i] = 1 - non-targets among them / non-targets.
     """
-    scores, labels = _split(scores, labels)
+    scores, labels = _check_scores(scores, labels)
     scores = scores.astype(np.float64)
     order = np.argsort(scores, kind="stable")
     lab = labels[order].astype(np.int64)
@@ -83,7 +84,7 @@ def min_dcf(scores, labels, p_target=0.01, c_miss=1.0, c_fa=1.0):
 
 def det_curve(scores, labels):
     """(fpr, fnr, thresholds) at every distinct score t, accepting scores >= t, t ascending."""
-    scores, labels = _split(scores, labels)
+    scores, labels = _check_scores(scores, labels)
     order = np.argsort(scores, kind="stable")
     s, lab = scores[order], labels[order]
     last = np.r_[s[1:] != s[:-1], True]  # the last trial of each run of equal scores
