@@ -54,7 +54,6 @@ def main():
     parser.add_argument("--nj", type=int, default=2)
     parser.add_argument("--kind", choices=("spec", "mfcc"), default="spec")
     args = parser.parse_args()
-    os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
     with tempfile.TemporaryDirectory() as tmp:
         shell("local/prepare_voxceleb1.sh", args.corpus, f"{tmp}/data")

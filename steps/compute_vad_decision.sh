@@ -25,9 +25,11 @@ rm -f "$vaddir/vad_$name".*.ark.tmp*   # left by a job killed in an earlier run
 if [ -f "$data/vad.scp" ]; then mkdir -p "$data/.backup"; mv "$data/vad.scp" "$data/.backup/vad.scp"; fi
 utils/split_data.sh "$data" "$nj"
 
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+# Single-threaded numerics in each job (the parallelism is the jobs); set for the jobs only, as
+# nproc, which the local launcher asks for its number of slots, honours OMP_NUM_THREADS.
+one_thread="env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1"
 $cmd JOB=1:$nj "$logdir/vad_$name.JOB.log" \
-  python -m pyspk.bin.compute_vad --config "$vad_config" \
+  $one_thread python -m pyspk.bin.compute_vad --config "$vad_config" \
     "$data/split$nj/JOB" "$vaddir/vad_$name.JOB.ark" "$vaddir/vad_$name.JOB.scp"
 
 python -m pyspk.bin.combine_feature_parts --nj "$nj" --max-bad-fraction "$max_bad_fraction" \

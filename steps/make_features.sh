@@ -34,10 +34,11 @@ featdir=$(cd "$featdir" && pwd)   # absolute, so the scp files work from anywher
 rm -f "$featdir/raw_${kind}_$name".*.ark.tmp*   # left by a job killed in an earlier run
 utils/split_data.sh "$data" "$nj"
 
-# Single-threaded numerics in each job: the parallelism is the jobs.
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+# Single-threaded numerics in each job (the parallelism is the jobs); set for the jobs only, as
+# nproc, which the local launcher asks for its number of slots, honours OMP_NUM_THREADS.
+one_thread="env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1"
 $cmd JOB=1:$nj "$logdir/make_${kind}_$name.JOB.log" \
-  python -m $command "${config_opt[@]}" --utt2num-frames "$logdir/utt2num_frames_$name.JOB" \
+  $one_thread python -m $command "${config_opt[@]}" --utt2num-frames "$logdir/utt2num_frames_$name.JOB" \
     "$data/split$nj/JOB" "$featdir/raw_${kind}_$name.JOB.ark" "$featdir/raw_${kind}_$name.JOB.scp"
 
 python -m pyspk.bin.combine_feature_parts --nj "$nj" --max-bad-fraction "$max_bad_fraction" \
