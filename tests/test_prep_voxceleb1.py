@@ -85,6 +85,8 @@ def test_fixture_corpus(tmp_path):
 
 def test_lists_say_wav_corpus_stores_flac_and_missing_files(tmp_path):
     corpus = make_corpus(str(tmp_path / "corpus"), store_ext=".flac", meta="meta.csv")
+    os.makedirs(os.path.join(corpus, "vox1_test_wav", "wav"))  # one speaker where VoxCeleb1's test zip puts it
+    os.rename(os.path.join(corpus, "wav", "id10002"), os.path.join(corpus, "vox1_test_wav", "wav", "id10002"))
     os.unlink(os.path.join(corpus, "wav/id10003/v1/00001.flac"))            # missing
     open(os.path.join(corpus, "wav/id10001/vidA/00002.flac"), "w").close()  # empty
     data = str(tmp_path / "data")
@@ -97,10 +99,13 @@ def test_lists_say_wav_corpus_stores_flac_and_missing_files(tmp_path):
     assert any("skipping id10001-vidA-00002" in w and "00002.flac" in w and "empty file" in w for w in warnings)
     assert any("8 of 10 utterances usable, 2 skipped" in line for line in log)
     assert any("kept 3 of 4 trials (1 dropped" in line for line in log)
-    assert read_map(os.path.join(data, "all", "wav.scp"))["id10001-vidA-00001"].endswith("00001.flac")
+    wav = read_map(os.path.join(data, "all", "wav.scp"))
+    assert wav["id10001-vidA-00001"] == os.path.join(os.path.abspath(corpus), "wav/id10001/vidA/00001.flac")
+    assert wav["id10002-x_y-Z-00001"].endswith("vox1_test_wav/wav/id10002/x_y-Z/00001.flac")
     assert read_map(os.path.join(data, "all", "spk2gender"))["id10001"] == "m"
 
-    for f in ("wav/id10001/vidA/00001.flac", "wav/id10001/vidB/00001.flac", "wav/id10002/x_y-Z/00001.flac"):
+    for f in ("wav/id10001/vidA/00001.flac", "wav/id10001/vidB/00001.flac",
+              "vox1_test_wav/wav/id10002/x_y-Z/00001.flac"):
         os.unlink(os.path.join(corpus, f))
     with pytest.raises(CorpusError, match="5 of 10 utterances unusable, more than --max-bad-fraction=0.4"):
         prepare_data_dirs(corpus, data, max_bad_fraction=0.4, log=log.append)

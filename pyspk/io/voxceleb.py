@@ -2,10 +2,11 @@
 
 Corpus root::
 
-    wav/<speaker>/<session>/<n>.wav|.flac|.m4a   audio (also accepted without the wav/ level)
+    wav/<speaker>/<session>/<n>.wav|.flac|.m4a   audio (also accepted without the wav/ level, or in
+                      vox1_dev_wav/wav/ and vox1_test_wav/wav/ as VoxCeleb1's archives unpack)
     iden_split.txt    ``1|2|3 <speaker>/<session>/<n>.wav``: identification train / validation / test
     veri_test.txt     ``1|0 <path> <path>``: target / non-target verification trials
-    vox1_meta.csv or meta.csv (optional)   a table with a speaker id column and a gender column
+    vox1_meta.csv, vox2_meta.csv or meta.csv (optional): a table with speaker id and gender columns
 
 Ids (DESIGN.md §2): utterance = listed path without extension, ``/`` -> ``-``
 (``id10270/x6uYqmx31kE/00001.wav`` -> ``id10270-x6uYqmx31kE-00001``); speaker = first component.
@@ -20,7 +21,10 @@ from pyspk.io.tables import sort_key, write_map, write_table
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".m4a")
 SPLITS = {"1": "iden_train", "2": "iden_val", "3": "iden_test"}
-META_FILES = ("vox1_meta.csv", "meta.csv")
+META_FILES = ("vox1_meta.csv", "vox2_meta.csv", "meta.csv")
+# Where audio may live under the corpus root: a merged wav/ folder, the root itself, or VoxCeleb1's
+# archives unpacked as they come (dev and test apart).
+AUDIO_DIRS = ("wav", "", "vox1_dev_wav/wav", "vox1_test_wav/wav")
 
 
 class CorpusError(ValueError):
@@ -118,13 +122,14 @@ def read_genders(path):
 def find_audio(corpus_root, path):
     """The wav.scp entry for a listed path: an absolute file path, or an ffmpeg pipe for .m4a.
 
-    Looks in ``<root>/wav/`` then ``<root>/``, under the listed name first, then the same name with
-    another audio extension (a list saying .wav for a corpus stored as .flac). None when not found.
+    Looks in ``<root>/wav/``, ``<root>/``, ``<root>/vox1_dev_wav/wav/`` and ``<root>/vox1_test_wav/wav/``,
+    under the listed name first, then the same name with another audio extension (a list saying .wav
+    for a corpus stored as .flac). None when not found.
     """
     root = os.path.abspath(corpus_root)
     stem, ext = os.path.splitext(path)
     names = [path] + [stem + e for e in AUDIO_EXTENSIONS if e != ext.lower()]
-    for base in (os.path.join(root, "wav"), root):
+    for base in (os.path.join(root, d) for d in AUDIO_DIRS):
         for name in names:
             full = os.path.join(base, name)
             if os.path.isfile(full):
