@@ -44,5 +44,4 @@ $cmd JOB=1:$nj "$logdir/make_${kind}_$name.JOB.log" \
 python -m pyspk.bin.combine_feature_parts --nj "$nj" --max-bad-fraction "$max_bad_fraction" \
   --num-frames-pattern "$logdir/utt2num_frames_$name.JOB" \
   "$data" feats.scp "$featdir/raw_${kind}_$name.JOB.scp"
-skipped=$(cat "$logdir"/make_${kind}_$name.*.log | grep -c '^WARNING: skipping' || true)
-echo "$0: $kind features for $data in $featdir ($skipped utterances skipped; see $logdir/make_${kind}_$name.*.log)"
+echo "$0: $kind features for $data in $featdir (skipped utterances: WARNING lines in $logdir/make_${kind}_$name.*.log)"

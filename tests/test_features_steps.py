@@ -167,5 +167,5 @@ def test_vad_job_skips_unreadable_feature_entries(tmp_path):
                                str(tmp_path / "v.ark"), str(tmp_path / "v.scp"), log=log.append)
     assert (stats.written, stats.skipped) == (1, 1)
     assert log[0].startswith(f"WARNING: skipping a-2 ({tmp_path}/m.ark:") and "cannot read" in log[0]
-    assert log[1] == "compute-vad: 1 of 2 utterances written, 1 skipped (none changed); " + log[1].split("; ")[1]
+    assert log[1] == "compute-vad: 1 of 2 utterances written, 1 skipped (all audio used as stored); " + log[1].split("; ")[1]
     np.testing.assert_array_equal(load_scp(str(tmp_path / "v.scp"))["a-1"], np.ones(20, np.float32))

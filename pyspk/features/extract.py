@@ -35,7 +35,7 @@ class JobStats:
 
     def summary(self, name):
         wall = time.perf_counter() - self.start
-        notes = ", ".join(f"{n} {what}" for what, n in sorted(self.notes.items())) or "none changed"
+        notes = ", ".join(f"{n} {what}" for what, n in sorted(self.notes.items())) or "all audio used as stored"
         audio = (f"{self.audio_seconds:.1f} s of audio in {wall:.2f} s, {self.audio_seconds / wall:.0f}x real time"
                  if self.audio_seconds else f"{wall:.2f} s")
         return (f"{name}: {self.written} of {self.total} utterances written, {self.skipped} skipped "
