@@ -130,7 +130,7 @@ def test_m4a_goes_through_an_ffmpeg_pipe(tmp_path, monkeypatch):
     path = os.path.join(os.path.abspath(corpus), "wav/id10001/vidA/00001.m4a")
     assert entry == f"ffmpeg -nostdin -loglevel error -i {path} -f wav -ar 16000 -ac 1 - |"
     assert read_map(os.path.join(data, "all", "utt2dur"))["id10001-vidA-00001"] == "1.500"
-    assert find_audio(corpus, "id10001/vidA/00009.m4a") is None
+    assert find_audio(corpus, "id10001/vidA/00001.wav") == path and find_audio(corpus, "id10001/vidA/9.m4a") is None
 
 
 def test_bad_lists_name_the_line(tmp_path):
@@ -163,3 +163,11 @@ def test_script_on_the_shared_corpus(tmp_path):
     test_speakers = {r[i].split("/")[0] for r in read_table(os.path.join(SHARED, "veri_test.txt"), 3, 3) for i in (1, 2)}
     assert set(validate_data_dir(data / "veri_test").speakers) == test_speakers
     assert len(validate_data_dir(data / "veri_train").speakers) == 125 - len(test_speakers)
+
+
+def test_corpus_path_with_whitespace_is_refused(tmp_path):
+    corpus = make_corpus(str(tmp_path / "my corpus"))
+    log = []
+    with pytest.raises(CorpusError, match="no usable audio among 10 listed utterances"):
+        prepare_data_dirs(corpus, str(tmp_path / "data"), log=log.append)
+    assert "path contains whitespace" in log[1]

@@ -15,7 +15,7 @@ import csv
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from pyspk.io.audio import AudioError, audio_duration, is_pipe
+from pyspk.io.audio import AudioError, audio_duration
 from pyspk.io.datadir import validate_data_dir, write_spk2utt
 from pyspk.io.tables import sort_key, write_map, write_table
 
@@ -120,11 +120,11 @@ def read_genders(path):
 
 
 def find_audio(corpus_root, path):
-    """The wav.scp entry for a listed path: an absolute file path, or an ffmpeg pipe for .m4a.
+    """The absolute path of the audio for a listed path, or None when not found.
 
     Looks in ``<root>/wav/``, ``<root>/``, ``<root>/vox1_dev_wav/wav/`` and ``<root>/vox1_test_wav/wav/``,
     under the listed name first, then the same name with another audio extension (a list saying .wav
-    for a corpus stored as .flac). None when not found.
+    for a corpus stored as .flac).
     """
     root = os.path.abspath(corpus_root)
     stem, ext = os.path.splitext(path)
@@ -133,23 +133,29 @@ def find_audio(corpus_root, path):
         for name in names:
             full = os.path.join(base, name)
             if os.path.isfile(full):
-                if full.lower().endswith(".m4a"):
-                    return f"ffmpeg -nostdin -loglevel error -i {full} -f wav -ar 16000 -ac 1 - |"
                 return full
     return None
 
 
+def wav_scp_entry(audio_path):
+    """The wav.scp entry for an audio file: the path itself, or an ffmpeg pipe for .m4a (AAC)."""
+    if audio_path.lower().endswith(".m4a"):
+        return f"ffmpeg -nostdin -loglevel error -i {audio_path} -f wav -ar 16000 -ac 1 - |"
+    return audio_path
+
+
 def _probe(corpus_root, path):
     """-> (wav.scp entry, duration in s, None) or (file, None, reason)."""
-    entry = find_audio(corpus_root, path)
-    if entry is None:
+    audio = find_audio(corpus_root, path)
+    if audio is None:
         return os.path.join(os.path.abspath(corpus_root), "wav", path), None, "no such file"
-    if any(c.isspace() for c in entry) and not is_pipe(entry):
-        return entry, None, "path contains whitespace (not allowed in wav.scp)"
+    if any(c.isspace() for c in audio):
+        return audio, None, "path contains whitespace (not allowed in wav.scp)"
+    entry = wav_scp_entry(audio)
     try:
         return entry, audio_duration(entry), None
     except AudioError as e:
-        return entry, None, str(e).removeprefix(entry + ": ")
+        return audio, None, str(e).removeprefix(entry + ": ")
 
 
 def probe_corpus(corpus_root, paths, num_threads=16):
