@@ -9,12 +9,14 @@
 3. The real step, ``steps/make_spectrogram.sh --nj N`` (or make_mfcc.sh), wall clock from the
    shell: validation, split, N jobs (start-up, decode, features, ark writing), combining scps.
 
-Prints utterances/s, frames/s, x real time per core, and the step's time as a ratio to the floors.
+Prints utterances/s, frames/s, x real time per core, and the step's time as a ratio to the floors,
+in wall-clock time and in CPU time (the latter stays meaningful on a machine shared with other work).
 """
 import argparse
 import glob
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -42,6 +44,12 @@ def bare_decode_stft(paths):
     return frames
 
 
+def children_cpu():
+    """CPU seconds (user + system) used so far by finished child processes and their children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def shell(*args):
     out = subprocess.run(list(args), cwd=ROOT, capture_output=True, text=True)
     if out.returncode != 0:
@@ -62,9 +70,9 @@ def main():
         audio_seconds = sum(soundfile.info(p).duration for p in paths)
 
         bare_decode_stft(paths[:5])  # warm the page cache and numpy
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         frames = bare_decode_stft(paths)
-        floor_1 = time.perf_counter() - t
+        floor_1, floor_cpu = time.perf_counter() - t, time.process_time() - cpu
         chunks = [paths[i::args.nj] for i in range(args.nj)]
         with Pool(args.nj) as pool:
             t = time.perf_counter()
@@ -73,9 +81,9 @@ def main():
 
         step = {"spec": ("steps/make_spectrogram.sh", "--spectrogram-config", "conf/spectrogram.conf"),
                 "mfcc": ("steps/make_mfcc.sh", "--mfcc-config", "conf/mfcc.conf")}[args.kind]
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), children_cpu()
         shell(step[0], "--nj", str(args.nj), step[1], step[2], f"{tmp}/data/all", f"{tmp}/exp", f"{tmp}/feats")
-        step_time = time.perf_counter() - t
+        step_time, step_cpu = time.perf_counter() - t, children_cpu() - cpu
         written = len(read_map(f"{tmp}/data/all/feats.scp"))
         job_loops = [float(m) for log in glob.glob(f"{tmp}/exp/log/*.log")
                      for m in re.findall(r"utterances written.* in ([0-9.]+) s", open(log).read())]
@@ -92,6 +100,8 @@ def main():
     print(f"inside the jobs: slowest job's loop {max(job_loops):.2f} s (ratio to the parallel floor "
           f"{max(job_loops) / floor_n:.2f}); the rest, {step_time - max(job_loops):.2f} s, is fixed per step "
           f"(shell, validation, split, {args.nj} interpreter start-ups, combining the scps)")
+    print(f"CPU time (robust to other load on the machine): floor {floor_cpu:.2f} s, step {step_cpu:.2f} s, "
+          f"ratio {step_cpu / floor_cpu:.2f}; step {audio_seconds / step_cpu:.0f}x real time per CPU second")
 
 
 if __name__ == "__main__":
