@@ -128,7 +128,8 @@ def test_gmm_ubm_and_ivector_baselines_end_to_end(subset, tmp_path):
                   for x in range(2) for line in open(f"{exp}/extractor/log/update.{x}.log") if "objective" in line]
     assert objectives == sorted(objectives), objectives
     for name in ("train", "test"):
-        step("steps/extract_ivectors.sh", "--nj", "2", f"{exp}/extractor", f"{data}/{name}_mfcc", f"{exp}/ivectors_{name}")
+        step("steps/extract_ivectors.sh", "--nj", "2", f"{exp}/extractor", f"{data}/{name}_mfcc",
+             f"{exp}/ivectors_{name}")
     vectors = load_scp(f"{exp}/ivectors_test/ivector.scp")
     assert len(read_table(f"{exp}/ivectors_test/ivector.scp", 2, 2)) == 72
     assert next(iter(vectors.values())).shape == (20,)

@@ -3,7 +3,6 @@ model track the true factors, the batched posterior equals the textbook formula,
 SVM identification picks C on validation."""
 import numpy as np
 import pytest
-import torch
 
 from pyspk.backend import ivector as I
 from pyspk.backend.gmm import DiagGmm, GmmError
