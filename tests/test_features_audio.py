@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from pyspk.io.audio import AudioError, audio_duration, entry_source, load_audio
+from pyspk.io.audio import AudioError, audio_duration, entry_source, load_audio, mp4_duration
 
 
 def tone(freq, seconds, rate):
@@ -53,3 +53,21 @@ def test_refusals_name_the_file(tmp_path):
     (tmp_path / "cut.flac").write_bytes((tmp_path / "e.flac").read_bytes()[:3000])
     with pytest.raises(AudioError, match="cut.flac: (cannot decode|truncated)"):
         load_audio(str(tmp_path / "cut.flac"))
+
+
+def _box(kind, payload):
+    return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+
+def test_mp4_duration_from_the_movie_header(tmp_path):
+    mvhd0 = _box(b"mvhd", bytes(4) + bytes(8) + (16000).to_bytes(4, "big") + (24000).to_bytes(4, "big") + bytes(80))
+    mvhd1 = _box(b"mvhd", b"\x01" + bytes(3) + bytes(16) + (1000).to_bytes(4, "big") + (8250).to_bytes(8, "big"))
+    for mvhd, seconds in ((mvhd0, 1.5), (mvhd1, 8.25)):
+        # moov after a large mdat, as many encoders write it; mvhd after another child box
+        data = _box(b"ftyp", b"M4A " + bytes(8)) + _box(b"mdat", bytes(5000)) + _box(b"moov", _box(b"udta", bytes(9)) + mvhd)
+        (tmp_path / "a.m4a").write_bytes(data)
+        assert mp4_duration(str(tmp_path / "a.m4a")) == seconds
+    (tmp_path / "b.m4a").write_bytes(_box(b"ftyp", bytes(8)) + _box(b"mdat", bytes(100)))
+    assert mp4_duration(str(tmp_path / "b.m4a")) is None
+    soundfile.write(tmp_path / "c.flac", tone(300, 0.5, 16000), 16000)
+    assert mp4_duration(str(tmp_path / "c.flac")) is None and mp4_duration(str(tmp_path / "none.m4a")) is None

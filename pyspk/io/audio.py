@@ -156,3 +156,37 @@ def audio_duration(entry):
     if info.frames <= 0:
         raise AudioError(f"{entry}: no samples")
     return info.frames / info.samplerate
+
+
+def mp4_duration(path):
+    """Duration in seconds of an MP4/M4A file from its movie header box (moov/mvhd), without
+    decoding; None when the file has no readable mvhd (then decode it through ffmpeg instead).
+    The header counts the encoder's priming samples too (a few tens of ms for AAC)."""
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return None
+    with f:
+        pos, stop = 0, os.fstat(f.fileno()).st_size
+        while pos + 8 <= stop:
+            f.seek(pos)
+            head = f.read(8)
+            size, kind, start = int.from_bytes(head[:4], "big"), head[4:], pos + 8
+            if size == 1:
+                size, start = int.from_bytes(f.read(8), "big"), pos + 16
+            elif size == 0:
+                size = stop - pos
+            if size < start - pos:
+                return None
+            if kind == b"moov":  # descend: the next boxes are moov's children
+                pos, stop = start, pos + size
+                continue
+            if kind == b"mvhd":
+                body = f.read(32)
+                wide = body[:1] == b"\x01"  # version 1: 64-bit times and duration
+                timescale = int.from_bytes(body[20:24] if wide else body[12:16], "big")
+                duration = int.from_bytes(body[24:32] if wide else body[16:20], "big")
+                return duration / timescale if timescale and duration not in (0, 2**32 - 1, 2**64 - 1) else None
+            pos += size
+    return None
+
