@@ -137,13 +137,23 @@ def test_llr_is_zero_for_the_ubm_itself_and_positive_for_the_adapted_speaker():
     x = sample(TRUE, 400)
     llr = G.LlrScorer(TRUE, top_c=2)
     prep = llr.prepare(x)
-    assert abs(llr.score(G.GmmScorer(TRUE), prep)) < 1e-6
+    assert abs(llr.score(llr.speaker_means(TRUE.means), prep)) < 1e-5
     shifted = G.DiagGmm(TRUE.weights, TRUE.means + 0.8, TRUE.variances)
     enrol, test, other = sample(shifted, 400, 1), sample(shifted, 400, 2), sample(TRUE, 400, 3)
     stats = G.GmmStats.empty(4, 3)
     G.accumulate(llr.ubm_scorer, enrol, stats)
-    model = G.GmmScorer(TRUE.with_means(G.map_adapt_means(TRUE, stats, 16.0)))
+    model = llr.speaker_means(G.map_adapt_means(TRUE, stats, 16.0))
     assert llr.score(model, llr.prepare(test)) > 0.3 > llr.score(model, llr.prepare(other))
+
+
+def test_llr_with_all_components_is_the_exact_likelihood_ratio():
+    x = sample(TRUE, 200, seed=7)
+    means = TRUE.means + np.random.default_rng(0).normal(0, 0.5, TRUE.means.shape)
+    speaker = G.DiagGmm(TRUE.weights, means, TRUE.variances)
+    want = np.mean(np.logaddexp.reduce(reference_log_likelihoods(speaker, x), axis=1)
+                   - np.logaddexp.reduce(reference_log_likelihoods(TRUE, x), axis=1))
+    llr = G.LlrScorer(TRUE, top_c=4)
+    assert abs(llr.score(llr.speaker_means(means), llr.prepare(x)) - want) < 1e-4
 
 
 def test_reservoir_sample_is_bounded_and_uniform():

@@ -74,9 +74,6 @@ class DiagGmm:
             raise GmmError(f"model has dimension {self.dim} but {what} have dimension {dim} "
                            f"(check --add-deltas: 13 MFCC give 39 with deltas)")
 
-    def with_means(self, means):
-        return DiagGmm(self.weights, np.asarray(means, dtype=np.float64), self.variances)
-
 
 class GmmScorer:
     """Per-component log-likelihoods log(w_c N(x; mu_c, diag var_c)) of frames, as one matrix product.
@@ -313,22 +310,35 @@ def map_adapt_means(gmm, stats, relevance_factor=16.0):
 
 class LlrScorer:
     """Average frame log-likelihood ratio of a test utterance, speaker model vs UBM, with top-C
-    Gaussian selection: each frame is scored on the C components that score best under the UBM."""
+    Gaussian selection: each frame is scored on the C components that score best under the UBM.
+    A speaker model is the UBM with other means, so only its (C, D) means are needed, and only the
+    selected components are evaluated (T x top_c x D work per trial, whatever the UBM's size)."""
 
     def __init__(self, ubm, top_c=5, device="cpu"):
         self.ubm = ubm
-        self.top_c = top_c
+        self.top_c = min(top_c, ubm.num_gauss)
         self.device = resolve_device(device)
         self.ubm_scorer = GmmScorer(ubm, self.device)
+        dtype = self.ubm_scorer.dtype
+        self.inv_var = torch.as_tensor(1.0 / ubm.variances, dtype=dtype, device=self.device)        # (C, D)
+        with np.errstate(divide="ignore"):
+            const = np.log(ubm.weights) - 0.5 * np.sum(np.log(2 * math.pi * ubm.variances), axis=1)
+        self.const = torch.as_tensor(const, dtype=dtype, device=self.device)                      # (C,)
+
+    def speaker_means(self, means):
+        """(C, D) adapted means -> the tensor ``score`` takes."""
+        return torch.as_tensor(np.asarray(means), dtype=self.ubm_scorer.dtype, device=self.device)
 
     def prepare(self, frames):
-        """Test frames (T, D) -> what ``score`` needs: frames tensor, top-C indices, UBM frame log-lik."""
+        """Test frames (T, D) -> what ``score`` needs: frames, top-C indices (T, K), UBM frame log-lik."""
         x = self.ubm_scorer.to_tensor(frames)
-        val, idx = torch.topk(self.ubm_scorer.log_likelihoods(x), min(self.top_c, self.ubm.num_gauss), dim=1)
+        val, idx = torch.topk(self.ubm_scorer.log_likelihoods(x), self.top_c, dim=1)
         return x, idx, torch.logsumexp(val, dim=1)
 
-    def score(self, speaker_scorer, prepared):
-        """Mean over frames of log p(x | speaker) - log p(x | UBM), both over the UBM's top-C set."""
+    def score(self, means, prepared):
+        """Mean over frames of log p(x | speaker) - log p(x | UBM), both over the UBM's top-C set;
+        ``means`` from ``speaker_means``."""
         x, idx, ubm_ll = prepared
-        spk_ll = torch.logsumexp(torch.gather(speaker_scorer.log_likelihoods(x), 1, idx), dim=1)
-        return float((spk_ll - ubm_ll).double().mean())
+        diff = x[:, None, :] - means[idx]                                                          # (T, K, D)
+        spk = self.const[idx] - 0.5 * (diff * diff * self.inv_var[idx]).sum(dim=2)
+        return float((torch.logsumexp(spk, dim=1) - ubm_ll).double().mean())

@@ -17,8 +17,7 @@ import numpy as np
 import torch
 
 from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
-from pyspk.backend.gmm import (DiagGmm, GmmError, GmmScorer, GmmStats, LlrScorer, accumulate,
-                               map_adapt_means)
+from pyspk.backend.gmm import DiagGmm, GmmError, GmmStats, LlrScorer, accumulate, map_adapt_means
 from pyspk.bin.options import parse_options
 from pyspk.io.trials import Trials, read_trials, write_scores, write_trials
 
@@ -55,7 +54,7 @@ def main(argv=None):
         for utt, frames in iter_frames(args.data_dir, cfg, utts=sorted(set(trials.enroll))):
             stats = GmmStats.empty(ubm.num_gauss, ubm.dim)
             accumulate(llr.ubm_scorer, frames, stats)
-            models[utt] = GmmScorer(ubm.with_means(map_adapt_means(ubm, stats, cfg.relevance_factor)), llr.device)
+            models[utt] = llr.speaker_means(map_adapt_means(ubm, stats, cfg.relevance_factor))
         print(f"enrolled {len(models)} utterances (relevance factor {cfg.relevance_factor:g})")
         by_test = {}
         for i, (e, t) in enumerate(zip(trials.enroll, trials.test)):
