@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from pyspk.io.audio import load_audio
-from pyspk.io.trials import read_trials, voxceleb_path_to_id
+from pyspk.io.trials import read_trials
+from pyspk.io.voxceleb import utt_id
 from pyspk.metrics import kaldi_eer, min_dcf
 from pyspk.scoring import ScoringConfig, score_trials
 
@@ -35,7 +36,7 @@ def demo():
         pytest.skip("demo corpus not built")
     with open(os.path.join(CORPUS, "iden_split.txt")) as f:
         paths = [line.split()[1] for line in f]
-    vectors = {voxceleb_path_to_id(p): long_term_spectrum(os.path.join(CORPUS, "wav", p)) for p in paths}
+    vectors = {utt_id(p): long_term_spectrum(os.path.join(CORPUS, "wav", p)) for p in paths}
     trials = read_trials(os.path.join(CORPUS, "veri_test.txt"))
     test_speakers = {u.split("-")[0] for u in trials.ids()}
     train = sorted(u for u in vectors if u.split("-")[0] not in test_speakers)

@@ -5,7 +5,7 @@
 # to its own log, headed by the command line and followed by its exit status and time taken.
 # Exits non-zero, naming the logs, if any job fails. Without JOB=, runs one job.
 set -uo pipefail
-max_jobs=${PYSPK_MAX_JOBS:-$(nproc)}
+max_jobs=${PYSPK_MAX_JOBS:-$(getconf _NPROCESSORS_ONLN)}
 if [ "${1:-}" = --max-jobs-run ]; then max_jobs=$2; shift 2; fi
 first=1; last=1
 if [[ "${1:-}" =~ ^JOB=([0-9]+):([0-9]+)$ ]]; then

@@ -123,7 +123,7 @@ def validate_data_dir(path, need_feats=False, need_wav=True):
                 raise DataDirError(f"{d.file(name)}: utterance {extra[0]!r} is not in utt2spk "
                                    f"({len(extra)} such; utils/fix_data_dir.sh removes them)")
             missing = sorted(utts - keys, key=sort_key)
-            if missing and (name not in ("feats.scp", "vad.scp") or need_feats):
+            if missing and (name not in FEATURE_FILES or need_feats):
                 raise DataDirError(f"{d.file(name)}: has no entry for utterance {missing[0]!r} "
                                    f"({len(missing)} such; utils/fix_data_dir.sh removes them)")
         if d.has("spk2gender"):

@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from pyspk.io.atomic import atomic_write
+from pyspk.io.voxceleb import utt_id
 
 
 class TrialsError(ValueError):
@@ -41,11 +42,6 @@ class Trials:
             if key in (e, t):
                 return f"{self.path}:{i}"
         return self.path
-
-
-def voxceleb_path_to_id(path):
-    """``id10270/x6uYqmx31kE/00001.wav`` -> ``id10270-x6uYqmx31kE-00001``."""
-    return os.path.splitext(path)[0].replace("/", "-")
 
 
 _KALDI_LABELS = {"target": True, "nontarget": False}
@@ -78,7 +74,7 @@ def read_trials(path):
             label, a, b = fields
             if label not in _VOX_LABELS:
                 raise TrialsError(f"{path}:{lineno}: VoxCeleb trials label must be 1 or 0, got {label!r}")
-            a, b, is_target = voxceleb_path_to_id(a), voxceleb_path_to_id(b), _VOX_LABELS[label]
+            a, b, is_target = utt_id(a), utt_id(b), _VOX_LABELS[label]
         else:
             a, b, label = fields
             if label not in _KALDI_LABELS:
