@@ -59,3 +59,15 @@ def test_shell_parse_options_sets_variables_and_rejects_unknown(tmp_path):
     assert out.stdout.strip() == "4 b c pos1"
     out = subprocess.run(["bash", str(script), "--nope", "1"], capture_output=True, text=True)
     assert out.returncode != 0 and "unknown option --nope" in out.stderr
+
+
+def test_shell_config_file_uses_the_same_style(tmp_path):
+    conf = tmp_path / "s.conf"
+    conf.write_text("# demo\n--nj=3   # jobs\n--foo-bar=from file\n")
+    script = tmp_path / "s.sh"
+    script.write_text('nj=1\nfoo_bar=a\n. utils/parse_options.sh\necho "$nj|$foo_bar|$*"\n')
+    out = subprocess.run(["bash", str(script), "--config", str(conf), "--nj", "5", "x"], capture_output=True, text=True)
+    assert out.stdout.strip() == "5|from file|x"
+    conf.write_text("--nj=3\n--bogus=1\n")
+    out = subprocess.run(["bash", str(script), "--config", str(conf)], capture_output=True, text=True)
+    assert out.returncode != 0 and f"unknown option --bogus ({conf}:2)" in out.stderr
