@@ -5,7 +5,8 @@
 #   ./run.sh                                   # everything, on egs/demo/corpus, CPU demo settings
 #   ./run.sh --stage 6 --stop-stage 6          # rerun one stage
 #   ./run.sh --corpus-root /data/VoxCeleb1 --nj 16 --cnn-config conf/network_b.conf \
-#            --ubm-config conf/ubm_paper.conf --ivector-config conf/ivector_paper.conf
+#            --ubm-config conf/ubm_paper.conf --ivector-config conf/ivector_paper.conf \
+#            --plda-config conf/plda_paper.conf
 #
 # Stages: 0 data dirs | 1 features | 2 CNN training for identification | 3 CNN identification |
 #         4 CNN training for verification | 5 embeddings | 6 cosine scoring | 7 GMM-UBM |
@@ -28,9 +29,11 @@ cnn_config=conf/cnn_demo.conf # conf/network_b.conf: the paper's Network B (for 
 network_a=false               # also train the paper's Network A (identification only)
 noise_data=                   # a noise data dir (e.g. MUSAN) for noise injection in CNN training
 ubm_config=conf/ubm.conf      # conf/ubm_paper.conf: 1,024 components
-ivector_config=conf/ivector.conf  # conf/ivector_paper.conf: 400-dim i-vectors, LDA 200
+ivector_config=conf/ivector.conf  # conf/ivector_paper.conf: 400-dim i-vectors
+plda_config=conf/plda.conf        # conf/plda_paper.conf: LDA 200 before PLDA
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--corpus-root DIR] [--nj N] [--cmd CMD]
   [--cnn-config FILE] [--network-a true|false] [--noise-data DIR] [--ubm-config FILE] [--ivector-config FILE]
+  [--plda-config FILE]
   [--data DIR] [--exp DIR] [--featdir DIR]"
 . utils/parse_options.sh
 [ $# -eq 0 ] || { echo "$help_message" >&2; exit 1; }
@@ -120,21 +123,21 @@ fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
   announce 7 "GMM-UBM baseline (MFCC + CMVN, MAP-adapted speaker models, frame LLR)"
-  steps/train_ubm.sh --nj $nj --cmd "$cmd" --config $ubm_config $data/veri_train_mfcc $exp/ubm
-  steps/score_gmm_ubm.sh --nj $nj --cmd "$cmd" --config $ubm_config $exp/ubm $data/veri_test_mfcc \
+  steps/train_ubm.sh --nj $nj --cmd "$cmd" --ubm-config $ubm_config $data/veri_train_mfcc $exp/ubm
+  steps/score_gmm_ubm.sh --nj $nj --cmd "$cmd" $exp/ubm $data/veri_test_mfcc \
     $data/veri_test_mfcc/trials $exp/scores/gmm_ubm
-  steps/compute_metrics.sh --exp-root $exp --system gmm_ubm $data/veri_test_mfcc/trials $exp/scores/gmm_ubm
+  # (the trials actually scored: those whose utterances had voiced frames)
+  steps/compute_metrics.sh --exp-root $exp --system gmm_ubm $exp/scores/gmm_ubm.trials $exp/scores/gmm_ubm
 fi
 
 if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
   announce 8 "i-vector baseline: PLDA for verification, SVM for identification"
-  steps/train_ivector_extractor.sh --nj $nj --cmd "$cmd" --config $ivector_config \
+  steps/train_ivector_extractor.sh --nj $nj --cmd "$cmd" --ivector-config $ivector_config \
     $exp/ubm $data/veri_train_mfcc $exp/ivector_extractor
   for x in $splits; do
     steps/extract_ivectors.sh --nj $nj --cmd "$cmd" $exp/ivector_extractor $data/${x}_mfcc $exp/ivectors_$x
   done
-  lda_dim=$(grep -- '--lda-dim=' $ivector_config | cut -d= -f2)
-  steps/score.sh --backend plda --lda-dim $lda_dim \
+  steps/score.sh --config $plda_config \
     --train-vectors $exp/ivectors_veri_train/ivector.scp --train-data $data/veri_train_mfcc \
     $data/veri_test_mfcc/trials $exp/ivectors_veri_test/ivector.scp $exp/scores/ivector_plda
   steps/compute_metrics.sh --exp-root $exp --system ivector_plda $data/veri_test_mfcc/trials $exp/scores/ivector_plda
