@@ -7,8 +7,8 @@ top-C UBM Gaussians.
 
 Enrolment and test ids are utterances of <data-dir> (feats.scp + vad.scp). With --num-jobs N the job
 scores the J-th contiguous part of the trials (the step concatenates the parts in order). A trial
-whose utterance has no usable frames is reported and left out; then the trials actually scored are
-written, in Kaldi form, to <scores-out>.trials.
+whose utterance has no usable frames is reported and left out of <scores-out> (the step then
+writes the trials actually scored beside it).
 """
 import dataclasses
 import sys
@@ -19,7 +19,7 @@ import torch
 from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
 from pyspk.backend.gmm import DiagGmm, GmmError, GmmStats, LlrScorer, accumulate, map_adapt_means
 from pyspk.bin.options import parse_options
-from pyspk.io.trials import Trials, read_trials, write_scores, write_trials
+from pyspk.io.trials import Trials, read_trials, write_scores
 
 
 @dataclasses.dataclass
@@ -72,11 +72,10 @@ def main(argv=None):
         sys.exit(f"error: no trial of {args.trials} (job {cfg.job}/{cfg.num_jobs}) could be scored")
     if not done.all():
         print(f"WARNING: {np.count_nonzero(~done)} of {len(trials)} trials left out (utterances without "
-              f"usable frames, see above); the scored trials are in {args.scores_out}.trials")
+              f"usable frames, see above)")
         keep = np.flatnonzero(done)
         trials = Trials([trials.enroll[i] for i in keep], [trials.test[i] for i in keep],
                         trials.target[keep], trials.path)
-        write_trials(args.scores_out + ".trials", trials)
         scores = scores[keep]
     write_scores(args.scores_out, trials, scores)
     print(f"scored {len(trials)} trials -> {args.scores_out}")
