@@ -66,11 +66,11 @@ def test_center_loss_value_gradient_and_update_by_hand():
     x = torch.tensor([[1.0, 2.0], [0.0, 1.0], [3.0, 3.0]], requires_grad=True)
     y = torch.tensor([0, 1, 0])
     value = loss(None, x, y)
-    # 1/(2m) sum ||x_i - c_yi||^2 = (5 + 1 + 18) / 6
-    assert value.item() == pytest.approx(4.0)
+    # 1/(2 m d) sum ||x_i - c_yi||^2 = (5 + 1 + 18) / (2 * 3 * 2)
+    assert value.item() == pytest.approx(2.0)
     value.backward()
-    # d/dx_i = (x_i - c_yi) / m
-    np.testing.assert_allclose(x.grad.numpy(), [[1 / 3, 2 / 3], [-1 / 3, 0.0], [1.0, 1.0]], rtol=1e-6)
+    # d/dx_i = (x_i - c_yi) / (m d)
+    np.testing.assert_allclose(x.grad.numpy(), [[1 / 6, 1 / 3], [-1 / 6, 0.0], [0.5, 0.5]], rtol=1e-6)
     loss.update(x.detach(), y)
     # class 0: delta = ((0-1) + (0-3), (0-2) + (0-3)) / (1 + 2) = (-4/3, -5/3); c <- c - 0.5 delta
     # class 1: delta = ((1-0), (1-1)) / 2 = (0.5, 0); class 2 unseen: unchanged
@@ -86,7 +86,7 @@ def test_joint_loss_weight_zero_is_plain_softmax():
     assert total.item() == pytest.approx(F.cross_entropy(logits, y).item())
     joint = JointLoss(4, 3, center_loss_weight=5)
     total, terms = joint(logits, emb, y)
-    expected = F.cross_entropy(logits, y) + 5 * 0.5 * emb.pow(2).sum() / 6
+    expected = F.cross_entropy(logits, y) + 5 * 0.5 * emb.pow(2).sum() / (6 * 3)
     assert total.item() == pytest.approx(expected.item(), rel=1e-6)
 
 

@@ -100,7 +100,8 @@ class Trainer:
         self.sampler = EpochBatchSampler(len(self.dataset), opts.batch_size, opts.seed, self.rank, self.world)
         self.loader = torch.utils.data.DataLoader(
             self.dataset, batch_sampler=self.sampler, num_workers=opts.num_workers, pin_memory=self.cuda,
-            persistent_workers=False, prefetch_factor=4 if opts.num_workers else None)
+            persistent_workers=opts.num_workers > 0, prefetch_factor=4 if opts.num_workers else None)
+        torch.backends.cudnn.benchmark = self.cuda  # fixed-size training crops: let cuDNN pick kernels
         torch.manual_seed(opts.seed)
         self.arch = dict(config=opts.network, n_classes=len(self.speakers), ndims=opts.ndims,
                          width=opts.width, dropout=opts.dropout)
@@ -145,6 +146,18 @@ class Trainer:
             state.update(optimizer=self.optimizer.state_dict(), loss=self.objective.state_dict(), rng=rng_state())
         return state
 
+    def train_step(self, x, y):
+        """One optimiser step on a batch already on the device -> (loss, logits), both undetached."""
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda and self.opts.bf16):
+            logits, embeddings = self.net(x)
+        loss, _ = self.objective(logits, embeddings, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.objective.update(embeddings.detach(), y)
+        self.step += 1
+        return loss, logits
+
     def train_epoch(self):
         """One pass over the shuffled training crops -> (mean loss, accuracy %)."""
         opts = self.opts
@@ -157,17 +170,9 @@ class Trainer:
             x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
             if self.cuda:
                 x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda and opts.bf16):
-                logits, embeddings = self.net(x)
-            loss, _ = self.objective(logits, embeddings, y)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            self.objective.update(embeddings.detach(), y)
-            self.step += 1
-            batch = torch.stack([loss.detach() * len(y), (logits.argmax(1) == y).sum(), torch.tensor(len(y))
-                                 .to(self.device)]).float()
-            window += batch
+            loss, logits = self.train_step(x, y)
+            window += torch.stack([loss.detach().float() * len(y), (logits.argmax(1) == y).sum().float(),
+                                   torch.tensor(float(len(y)), device=self.device)])
             if i % opts.log_every == 0 or i == len(self.sampler):
                 loss_sum, correct, n = window.tolist()
                 seconds = time.perf_counter() - tick

@@ -30,7 +30,7 @@ def _pooled_length(length, kernel, stride):
 def min_frames(config):
     """Shortest input (frames) that leaves at least one frame after every pool of ``config``."""
     frames = 1
-    for item in reversed(CONFIGS[config]):
+    for item in reversed(CONFIGS[config.upper()]):
         if item in POOLS:
             kernel, stride = POOLS[item]
             frames = (frames - 1) * stride + kernel
@@ -46,6 +46,7 @@ class VGGSpeaker(nn.Module):
 
     def __init__(self, config="B", n_classes=1251, ndims=128, width=1.0, dropout=0.4, in_channels=1):
         super().__init__()
+        config = config.upper()
         if config not in CONFIGS:
             raise ValueError(f"unknown network config {config!r}; known: {sorted(CONFIGS)}")
         self.config = config
@@ -105,7 +106,7 @@ class VGGSpeaker(nn.Module):
 
 
 def build_model(config="B", n_classes=1251, ndims=128, width=1.0, dropout=0.4):
-    """Network ``config`` ("A" or "B") for ``n_classes`` speakers, ``ndims``-d bottleneck,
+    """Network ``config`` ("A" or "B", any case) for ``n_classes`` speakers, ``ndims``-d bottleneck,
     channels scaled by ``width`` (1.0 = the paper's network)."""
     return VGGSpeaker(config, n_classes=n_classes, ndims=ndims, width=width, dropout=dropout)
 

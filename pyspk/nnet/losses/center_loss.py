@@ -1,7 +1,10 @@
 """Center loss (Wen et al., ECCV 2016) on the bottleneck embeddings.
 
-L_C = 1/(2m) * sum_i ||x_i - c_{y_i}||^2 over a batch of m embeddings x_i (the batch-averaged form of
-Wen et al.'s eq. 2, as their released Caffe layer computes it, matching the batch-averaged softmax).
+L_C = 1/(2 m d) * sum_i ||x_i - c_{y_i}||^2 over a batch of m embeddings x_i of d dimensions: Wen et
+al.'s eq. 2 averaged over the batch and the dimensions (as the widely used facenet implementation
+does), so that lambda does not depend on ndims. With the plain sum over the 128 dimensions, the
+paper's lambda = 5 pulls the embeddings onto the (initially zero) centres faster than the softmax
+separates them: on the demo corpus the joint network stayed at chance accuracy for 15 epochs.
 The gradient reaches the embeddings only; the centres are a buffer moved by ``update`` with their
 own rate alpha (eq. 4):  delta_c_j = sum_i [y_i = j] (c_j - x_i) / (1 + sum_i [y_i = j]),
 c_j <- c_j - alpha * delta_c_j. Under DDP the sums are all-reduced, so every rank keeps equal centres.
@@ -20,7 +23,7 @@ class Loss(nn.Module):
     def forward(self, logits, embeddings, labels):
         """embeddings (batch, ndims), labels (batch,) -> scalar L_C."""
         diff = embeddings.float() - self.centers[labels]
-        return 0.5 * diff.pow(2).sum() / embeddings.shape[0]
+        return 0.5 * diff.pow(2).mean()
 
     @torch.no_grad()
     def update(self, embeddings, labels):
