@@ -39,8 +39,9 @@ def make_data_dir(path, feats, vads, utts):
 
 @pytest.fixture(scope="module")
 def subset(tmp_path_factory):
-    """data/train_mfcc (12 dev speakers, one utterance with no voiced frames) and data/test_mfcc
-    (12 test speakers, with trials from veri_test.txt)."""
+    """data/train_mfcc (12 dev speakers, one utterance with no voiced frames), data/test_mfcc
+    (12 test speakers, with trials from veri_test.txt) and data/test_mute_mfcc (the same with one
+    utterance that has no voiced frames)."""
     if not os.path.isdir(CORPUS):
         pytest.skip("demo corpus not present")
     root = tmp_path_factory.mktemp("baseline")
@@ -67,6 +68,13 @@ def subset(tmp_path_factory):
               for lab, a, b in read_table(f"{CORPUS}/veri_test.txt", 3, 3)
               if utt_id(a) in test_utts and utt_id(b) in test_utts]
     write_table(f"{root}/data/test_mfcc/trials", trials, sort=False)
+    # the same test set with one utterance that has no voiced frames
+    mute = sorted(test_utts)[0]
+    with ArkScpWriter(f"{root}/mute.ark", f"{root}/mute.scp") as w:
+        w.write(mute, np.zeros(len(load_scp(f"{root}/vad.scp")[mute]), np.float32))
+    make_data_dir(f"{root}/data/test_mute_mfcc", feats, {**vads, **load_scp_map(f"{root}/mute.scp")},
+                  sorted(test_utts))
+    write_table(f"{root}/data/test_mute_mfcc/trials", trials, sort=False)
     return root, silent
 
 
@@ -120,6 +128,17 @@ def test_gmm_ubm_and_ivector_baselines_end_to_end(subset, tmp_path):
     gmm_eer = eer_of(trials, f"{exp}/gmm_ubm/scores")
     print(f"GMM-UBM EER {gmm_eer:.2f}%")
     assert gmm_eer < 25.0, gmm_eer  # chance is 50 %
+
+    # a test utterance without voiced frames: its trials are reported and left out, the rest scored
+    mute_trials = f"{data}/test_mute_mfcc/trials"
+    out = step("steps/score_gmm_ubm.sh", "--nj", "2", f"{exp}/ubm", f"{data}/test_mute_mfcc", mute_trials,
+               f"{exp}/gmm_ubm_mute/scores")
+    assert "WARNING: scored" in out
+    kept = read_table(f"{exp}/gmm_ubm_mute/scores.trials", 3, 3)
+    mute = sorted(read_table(f"{data}/test_mute_mfcc/utt2spk", 2, 2))[0][0]
+    assert 0 < len(kept) < len(read_table(mute_trials, 3, 3)) and all(mute not in row for row in kept)
+    logs = "".join(open(f"{exp}/gmm_ubm_mute/log/score_gmm_ubm.{j}.log").read() for j in (1, 2))
+    assert f"WARNING: skipping {mute}" in logs and "no voiced frames" in logs
 
     # i-vectors + PLDA
     step("steps/train_ivector_extractor.sh", "--nj", "2", "--num-iters", "2",
