@@ -45,20 +45,39 @@ class DiagGmm:
     def dim(self):
         return self.means.shape[1]
 
+    def arrays(self):
+        """The arrays a model file holds, by name."""
+        return {"weights": self.weights, "means": self.means, "variances": self.variances}
+
+    @classmethod
+    def from_arrays(cls, arrays, where):
+        gmm = cls(*(np.asarray(arrays[k], dtype=np.float64) for k in ("weights", "means", "variances")))
+        gmm.check(where)
+        return gmm
+
     def save(self, path):
         with atomic_write(path, "wb") as f:
-            np.savez(f, weights=self.weights, means=self.means, variances=self.variances)
+            np.savez(f, **self.arrays())
 
     @classmethod
     def load(cls, path):
         try:
             with np.load(path) as z:
-                gmm = cls(z["weights"].astype(np.float64), z["means"].astype(np.float64),
-                          z["variances"].astype(np.float64))
+                return cls.from_arrays(z, path)
         except (OSError, KeyError, ValueError) as e:
+            if isinstance(e, GmmError):
+                raise
             raise GmmError(f"{path}: not a diagonal GMM file ({type(e).__name__}: {e})") from None
-        gmm.check(path)
-        return gmm
+
+    def scorer(self, device="cpu"):
+        return GmmScorer(self, device)
+
+    def empty_stats(self):
+        return GmmStats.empty(self.num_gauss, self.dim)
+
+    def updated(self, stats, min_variance=1e-3, min_count=1e-3):
+        """-> (ML re-estimate from ``stats``, number of components left unchanged); see ``update``."""
+        return update(self, stats, min_variance, min_count)
 
     def check(self, where="GMM"):
         c, d = self.means.shape
@@ -131,7 +150,16 @@ class GmmStats:
     def empty(cls, num_gauss, dim):
         return cls(np.zeros(num_gauss), np.zeros((num_gauss, dim)), np.zeros((num_gauss, dim)))
 
+    def add_chunk(self, pt, x):
+        """Add posteriors pt (C, T) and frames x (T, D), float64 tensors (frame counts are added
+        by ``accumulate``)."""
+        self.zero += pt.sum(dim=1).cpu().numpy()
+        self.first += (pt @ x).cpu().numpy()
+        self.second += (pt @ (x * x)).cpu().numpy()
+
     def __iadd__(self, other):
+        if self.second.shape != other.second.shape:
+            raise GmmError(f"cannot add statistics of shapes {other.second.shape} and {self.second.shape}")
         self.zero += other.zero
         self.first += other.first
         self.second += other.second
@@ -164,10 +192,7 @@ def accumulate(scorer, frames, stats, top_c=0):
     for start in range(0, x_all.shape[0], CHUNK_FRAMES):
         x = x_all[start:start + CHUNK_FRAMES]
         post, frame_ll = top_c_posteriors(scorer.log_likelihoods(x), top_c)
-        pt, x = post.T.double(), x.double()  # float64 sums: variances are differences of moments
-        stats.zero += pt.sum(dim=1).cpu().numpy()
-        stats.first += (pt @ x).cpu().numpy()
-        stats.second += (pt @ (x * x)).cpu().numpy()
+        stats.add_chunk(post.T.double(), x.double())  # float64 sums: variances are differences of moments
         total += float(frame_ll.double().sum())
     stats.loglike += total
     stats.frames += x_all.shape[0]

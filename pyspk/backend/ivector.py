@@ -12,8 +12,10 @@ Cc = sum_u F~_c w', then T_c = Cc A_c^-1 and sigma_c = diag(S~_c - T_c Cc') / N_
 The objective (log-likelihood of the statistics given the alignment, summed over utterances) never
 decreases under these updates. Symmetric R x R matrices are stored packed (upper triangle, R(R+1)/2).
 
-Computation is in torch float64 on ``device``; a model file is an ``.npz`` holding the UBM
-(``ubm_weights``, ``ubm_means``, ``ubm_variances``), ``T`` (C, D, R) and ``sigma`` (C, D).
+The alignment may come from a diagonal or a full-covariance UBM; the residual covariances are
+diagonal either way. Computation is in torch float64 on ``device``; a model file is an ``.npz``
+holding the UBM (``ubm_weights``, ``ubm_means``, ``ubm_variances`` or ``ubm_covars``), ``T``
+(C, D, R) and ``sigma`` (C, D).
 """
 import dataclasses
 import math
@@ -21,7 +23,8 @@ import math
 import numpy as np
 import torch
 
-from pyspk.backend.gmm import DiagGmm, GmmScorer, resolve_device, top_c_posteriors
+from pyspk.backend.full_gmm import ubm_from_arrays
+from pyspk.backend.gmm import resolve_device, top_c_posteriors
 from pyspk.io.atomic import atomic_write
 
 DTYPE = torch.float64
@@ -33,9 +36,9 @@ class IvectorError(ValueError):
 
 @dataclasses.dataclass
 class IvectorExtractor:
-    """ubm (DiagGmm, C x D), T (C, D, R) and sigma (C, D), float64 numpy."""
+    """ubm (DiagGmm or FullGmm, C x D), T (C, D, R) and sigma (C, D), float64 numpy."""
 
-    ubm: DiagGmm
+    ubm: object
     T: np.ndarray
     sigma: np.ndarray
 
@@ -52,18 +55,16 @@ class IvectorExtractor:
 
     def save(self, path):
         with atomic_write(path, "wb") as f:
-            np.savez(f, ubm_weights=self.ubm.weights, ubm_means=self.ubm.means,
-                     ubm_variances=self.ubm.variances, T=self.T, sigma=self.sigma)
+            np.savez(f, T=self.T, sigma=self.sigma, **{"ubm_" + k: v for k, v in self.ubm.arrays().items()})
 
     @classmethod
     def load(cls, path):
         try:
             with np.load(path) as z:
-                ubm = DiagGmm(z["ubm_weights"], z["ubm_means"], z["ubm_variances"])
+                ubm = ubm_from_arrays({k[4:]: z[k] for k in z.files if k.startswith("ubm_")}, path)
                 model = cls(ubm, z["T"].astype(np.float64), z["sigma"].astype(np.float64))
         except (OSError, KeyError, ValueError) as e:
             raise IvectorError(f"{path}: not an i-vector extractor file ({type(e).__name__}: {e})") from None
-        ubm.check(path)
         if model.T.shape[:2] != ubm.means.shape or model.sigma.shape != ubm.means.shape:
             raise IvectorError(f"{path}: T {model.T.shape} / sigma {model.sigma.shape} do not match "
                                f"the UBM's {ubm.means.shape}")
@@ -81,11 +82,12 @@ class UttStats:
 
 
 class StatsComputer:
-    """Frames of one utterance -> its Baum-Welch statistics under a UBM with top-C posteriors."""
+    """Frames of one utterance -> its Baum-Welch statistics under a UBM (diagonal or full
+    covariance) with top-C posteriors."""
 
     def __init__(self, ubm, top_c=20, device="cpu"):
         self.device = resolve_device(device)
-        self.scorer = GmmScorer(ubm, self.device)
+        self.scorer = ubm.scorer(self.device)
         self.top_c = top_c
         self.means = torch.as_tensor(ubm.means, dtype=DTYPE, device=self.device)
 

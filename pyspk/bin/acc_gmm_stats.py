@@ -1,4 +1,5 @@
-"""Accumulate a diagonal GMM's EM statistics over a data dir's frames (one parallel job's share).
+"""Accumulate a GMM's EM statistics (diagonal or full covariance) over a data dir's frames (one
+parallel job's share).
 
     python -m pyspk.bin.acc_gmm_stats [options] <gmm> <data-dir> <stats-out>
 """
@@ -8,7 +9,8 @@ import sys
 import torch
 
 from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
-from pyspk.backend.gmm import DiagGmm, GmmError, GmmScorer, GmmStats, accumulate
+from pyspk.backend.full_gmm import load_ubm
+from pyspk.backend.gmm import GmmError, accumulate
 from pyspk.bin.options import parse_options
 
 
@@ -24,9 +26,9 @@ def main(argv=None):
     cfg, args = parse_options(AccGmmStatsConfig, argv, positional=("gmm", "data_dir", "stats_out"))
     torch.set_num_threads(cfg.num_threads)
     try:
-        gmm = DiagGmm.load(args.gmm)
-        scorer = GmmScorer(gmm, cfg.device)
-        stats = GmmStats.empty(gmm.num_gauss, gmm.dim)
+        gmm = load_ubm(args.gmm)
+        scorer = gmm.scorer(cfg.device)
+        stats = gmm.empty_stats()
         for utt, frames in iter_frames(args.data_dir, cfg):
             try:
                 accumulate(scorer, frames, stats)

@@ -1,12 +1,13 @@
-"""Start an i-vector extractor from a UBM: random total-variability matrix, residual covariances = the
-UBM's variances.
+"""Start an i-vector extractor from a UBM (diagonal or full covariance): random total-variability
+matrix, residual covariances = the UBM's variances (diagonals).
 
     python -m pyspk.bin.init_ivector_extractor [--ivector-dim 100] <ubm> <extractor-out>
 """
 import dataclasses
 import sys
 
-from pyspk.backend.gmm import DiagGmm, GmmError
+from pyspk.backend.full_gmm import load_ubm
+from pyspk.backend.gmm import GmmError
 from pyspk.backend.ivector import IvectorExtractor
 from pyspk.bin.options import parse_options
 
@@ -23,7 +24,7 @@ class InitIvectorConfig:
 def main(argv=None):
     cfg, args = parse_options(InitIvectorConfig, argv, positional=("ubm", "extractor_out"))
     try:
-        ubm = DiagGmm.load(args.ubm)
+        ubm = load_ubm(args.ubm)
     except GmmError as e:
         sys.exit(f"error: {e}")
     if cfg.ivector_dim < 1:
