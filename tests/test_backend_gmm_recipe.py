@@ -1,6 +1,6 @@
 """The baseline steps end to end on a small real subset of the demo corpus (MFCC + VAD made here):
-UBM training, GMM-UBM scoring, T-matrix training, i-vector extraction, PLDA scoring, SVM
-identification; EERs clearly better than chance; bad utterances and a mismatched UBM reported."""
+UBM training, GMM-UBM scoring, full-covariance refinement, T-matrix training, i-vector extraction,
+PLDA scoring, SVM identification; EERs clearly better than chance; bad utterances and a mismatched UBM reported."""
 import os
 import subprocess
 
@@ -140,9 +140,12 @@ def test_gmm_ubm_and_ivector_baselines_end_to_end(subset, tmp_path):
     logs = "".join(open(f"{exp}/gmm_ubm_mute/log/score_gmm_ubm.{j}.log").read() for j in (1, 2))
     assert f"WARNING: skipping {mute}" in logs and "no voiced frames" in logs
 
-    # i-vectors + PLDA
+    # i-vectors aligned by the full-covariance refinement of the UBM, + PLDA
+    step("steps/train_full_ubm.sh", "--nj", "2", "--num-iters", "1", f"{exp}/ubm", f"{data}/train_mfcc",
+         f"{exp}/full_ubm")
     step("steps/train_ivector_extractor.sh", "--nj", "2", "--num-iters", "2",
-         "--ivector-config", str(tmp_path / "ivector.conf"), f"{exp}/ubm", f"{data}/train_mfcc", f"{exp}/extractor")
+         "--ivector-config", str(tmp_path / "ivector.conf"), f"{exp}/full_ubm", f"{data}/train_mfcc",
+         f"{exp}/extractor")
     objectives = [float(line.rsplit("objective per utterance ", 1)[1].split()[0])
                   for x in range(2) for line in open(f"{exp}/extractor/log/update.{x}.log") if "objective" in line]
     assert objectives == sorted(objectives), objectives
