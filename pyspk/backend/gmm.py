@@ -254,33 +254,54 @@ def init_by_splitting(frames, num_gauss, iters_per_split=3, device="cpu", min_va
     return gmm
 
 
+def _kmeans_pp(x, k, gen):
+    """Greedy k-means++ (as scikit-learn): each next centre is, of 2 + ln k candidates drawn with
+    probability ~ squared distance to the centres so far, the one that lowers the total most.
+    x: (n, D) float64 tensor -> (k, D) centres."""
+    sq = (x * x).sum(dim=1)
+
+    def sq_dist(points):  # (n, m) squared distances of every row to ``points`` (m, D)
+        return torch.clamp(sq[:, None] - 2 * x @ points.T + (points * points).sum(dim=1)[None, :], min=0)
+
+    centres = x[torch.randint(x.shape[0], (1,), generator=gen).to(x.device)]
+    dist = sq_dist(centres)[:, 0]
+    trials = 2 + int(math.log(k))
+    for _ in range(1, k):
+        picks = torch.multinomial((dist / dist.sum()).cpu(), trials, replacement=True, generator=gen).to(x.device)
+        cand = torch.minimum(dist[:, None], sq_dist(x[picks]))
+        best = int(torch.argmin(cand.sum(dim=0)))
+        centres = torch.cat([centres, x[picks[best]][None]])
+        dist = cand[:, best]
+    return centres
+
+
+def _nearest(x, centres):
+    """Index (T,) of each row's nearest centre and the squared distance (T,), in blocks of rows."""
+    c_sq = (centres * centres).sum(dim=1)
+    assign, dist = [], []
+    for start in range(0, x.shape[0], CHUNK_FRAMES):
+        xb = x[start:start + CHUNK_FRAMES]
+        d2, idx = torch.min(-2 * xb @ centres.T + c_sq[None, :], dim=1)
+        assign.append(idx)
+        dist.append(d2 + (xb * xb).sum(dim=1))
+    return torch.cat(assign), torch.cat(dist)
+
+
 def init_by_kmeans(frames, num_gauss, iters=10, device="cpu", min_variance=1e-3, seed=0, log=None):
-    """Train a ``num_gauss``-component GMM start on in-memory frames (T, D): k-means++ seeding, then
-    ``iters`` Lloyd iterations; each cluster gives a component (its share, mean and variance)."""
+    """Train a ``num_gauss``-component GMM start on in-memory frames (T, D): greedy k-means++ seeding
+    on a random subset of at most max(64 C, 10000) frames, then ``iters`` Lloyd iterations on all of
+    them; each cluster gives a component (its share, mean and variance). Memory: the frames plus a
+    (16384, C) block."""
     dev = resolve_device(device)
     x = torch.as_tensor(np.asarray(frames), dtype=torch.float64, device=dev)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     n = x.shape[0]
     if n < num_gauss:
         raise GmmError(f"k-means start: {n} frames for {num_gauss} Gaussians")
-    sq = (x * x).sum(dim=1)
-
-    def sq_dist(points):  # (T, k) squared distances of every frame to ``points`` (k, D)
-        return torch.clamp(sq[:, None] - 2 * x @ points.T + (points * points).sum(dim=1)[None, :], min=0)
-
-    centres = x[torch.randint(n, (1,), generator=gen)]
-    dist = sq_dist(centres)[:, 0]
-    trials = 2 + int(math.log(num_gauss))
-    for _ in range(1, num_gauss):  # greedy k-means++ (as scikit-learn): of a few candidates drawn
-        # with probability ~ squared distance, keep the one that lowers the total distance most
-        picks = torch.multinomial((dist / dist.sum()).cpu(), trials, replacement=True, generator=gen).to(dev)
-        cand = torch.minimum(dist[:, None], sq_dist(x[picks]))
-        best = int(torch.argmin(cand.sum(dim=0)))
-        centres = torch.cat([centres, x[picks[best]][None]])
-        dist = cand[:, best]
+    subset = torch.randperm(n, generator=gen)[:max(64 * num_gauss, 10000)].to(dev)
+    centres = _kmeans_pp(x[subset], num_gauss, gen)
     for it in range(iters + 1):
-        d2 = sq[:, None] - 2 * x @ centres.T + (centres * centres).sum(dim=1)[None, :]
-        assign = torch.argmin(d2, dim=1)
+        assign, dist = _nearest(x, centres)
         count = torch.bincount(assign, minlength=num_gauss).to(x.dtype)
         sums = torch.zeros_like(centres).index_add_(0, assign, x)
         if it == iters:
@@ -288,8 +309,7 @@ def init_by_kmeans(frames, num_gauss, iters=10, device="cpu", min_variance=1e-3,
         live = count > 0
         centres[live] = sums[live] / count[live, None]
     if log:
-        log(f"init: k-means with {num_gauss} centres, mean squared distance "
-            f"{float(d2.gather(1, assign[:, None]).mean()):.4f}")
+        log(f"init: k-means with {num_gauss} centres, mean squared distance {float(dist.mean()):.4f}")
     sqsums = torch.zeros_like(centres).index_add_(0, assign, x * x)
     live = count > 0
     means = torch.where(live[:, None], sums / count.clamp(min=1)[:, None], centres)
