@@ -6,7 +6,7 @@ import torch
 from scipy.stats import multivariate_normal
 
 from pyspk.backend import gmm as G
-from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
+from pyspk.backend.frames import FrameOptions, FramesError, frame_blocks, iter_frames
 from pyspk.io.kaldi_table import ArkScpWriter
 from pyspk.io.tables import write_map
 
@@ -206,6 +206,10 @@ def test_frames_pipeline_skips_and_reports_an_utterance_without_voiced_frames(tm
     plain = dict(iter_frames(d, FrameOptions(add_deltas=False, use_vad=False), log=log.append))
     assert plain["spk1-u"].shape == (120, 13)
     np.testing.assert_allclose(plain["spk1-u"].mean(axis=0), 0, atol=1e-5)
+    # blocks of consecutive utterances: the same frames, in order, each block but the last >= the size
+    blocks = list(frame_blocks(iter_frames(d, FrameOptions(add_deltas=False, use_vad=False), log=log.append), 200))
+    assert [b.shape[0] for b in blocks] == [240, 120]
+    np.testing.assert_array_equal(np.concatenate(blocks), np.concatenate(list(plain.values())))
     # nothing usable is an error naming the dir
     only_bad = make_mfcc_dir(tmp_path / "e", {"spk1-u": feats["spk1-u"]}, {"spk1-u": vads["spk1-u"]})
     with pytest.raises(FramesError, match="no usable utterance"):

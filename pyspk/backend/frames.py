@@ -7,6 +7,8 @@ A bad utterance (no VAD entry, no voiced frames, unreadable) is reported on ``lo
 import dataclasses
 import os
 
+import numpy as np
+
 from pyspk.features.transforms import add_deltas, select_voiced, sliding_cmvn
 from pyspk.io.kaldi_table import KaldiTableError, read_entry
 from pyspk.io.tables import read_map
@@ -69,3 +71,17 @@ def iter_frames(data_dir, opts, log=print, utts=None):
     log(f"{data_dir}: used {good} utterances, skipped {bad}")
     if good == 0:
         raise FramesError(f"{data_dir}: no usable utterance (all {bad} skipped; see the warnings above)")
+
+
+def frame_blocks(utt_frames, block_frames=16384):
+    """(utt, frames) pairs -> (frames, dims) blocks of consecutive utterances' frames, each of at least
+    ``block_frames`` rows but the last (one large product is much faster than many small ones)."""
+    pending, count = [], 0
+    for _, frames in utt_frames:
+        pending.append(frames)
+        count += frames.shape[0]
+        if count >= block_frames:
+            yield np.concatenate(pending)
+            pending, count = [], 0
+    if pending:
+        yield np.concatenate(pending)

@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
+from pyspk.backend.frames import FrameOptions, FramesError, frame_blocks, iter_frames
 from pyspk.backend.full_gmm import load_ubm
 from pyspk.backend.gmm import GmmError, accumulate
 from pyspk.bin.options import parse_options
@@ -29,11 +29,11 @@ def main(argv=None):
         gmm = load_ubm(args.gmm)
         scorer = gmm.scorer(cfg.device)
         stats = gmm.empty_stats()
-        for utt, frames in iter_frames(args.data_dir, cfg):
+        for block in frame_blocks(iter_frames(args.data_dir, cfg)):
             try:
-                accumulate(scorer, frames, stats)
+                accumulate(scorer, block, stats)
             except GmmError as e:
-                raise GmmError(f"{args.gmm} vs features of {utt} in {args.data_dir}: {e}") from None
+                raise GmmError(f"{args.gmm} vs features of {args.data_dir}: {e}") from None
     except (FramesError, GmmError) as e:
         sys.exit(f"error: {e}")
     stats.save(args.stats_out)
