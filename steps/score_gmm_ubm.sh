@@ -3,7 +3,7 @@
 # score each trial by the test utterance's average frame log-likelihood ratio against the UBM (top-C
 # Gaussian selection). Trials are split into --nj contiguous parts scored in parallel; <scores-out>
 # lists them in trial order. Trials whose utterances have no usable frames are reported and left
-# out; the trials actually scored are then written to <scores-out>.trials.
+# out; <scores-out>.trials always lists the trials scored (compute metrics on it).
 set -euo pipefail
 . ./path.sh
 
@@ -30,12 +30,11 @@ $cmd JOB=1:"$nj" "$logdir/score_gmm_ubm.JOB.log" python -m pyspk.bin.score_gmm_u
 for j in $(seq 1 "$nj"); do cat "$scores.$j"; done > "$scores.tmp"
 rm -f "$scores".[0-9]*
 mv "$scores.tmp" "$scores"
+awk 'NR == FNR { label[$1 " " $2] = $3; next } { print $1, $2, label[$1 " " $2] }' \
+  "$trials" "$scores" > "$scores.trials.tmp"
+mv "$scores.trials.tmp" "$scores.trials"
 n_scored=$(wc -l < "$scores") n_trials=$(wc -l < "$trials")
 if [ "$n_scored" -ne "$n_trials" ]; then
-  awk 'NR == FNR { label[$1 " " $2] = $3; next } { print $1, $2, label[$1 " " $2] }' \
-    "$trials" "$scores" > "$scores.trials"
-  echo "$0: WARNING: scored $n_scored of $n_trials trials (see $logdir/score_gmm_ubm.*.log); compute metrics on $scores.trials" >&2
-else
-  rm -f "$scores.trials"
+  echo "$0: WARNING: scored $n_scored of $n_trials trials (see $logdir/score_gmm_ubm.*.log)" >&2
 fi
-echo "$0: wrote $scores ($n_scored trials)"
+echo "$0: wrote $scores and the trials scored, $scores.trials ($n_scored of $n_trials)"

@@ -125,6 +125,7 @@ def test_gmm_ubm_and_ivector_baselines_end_to_end(subset, tmp_path):
     logs = "".join(open(f"{exp}/ubm/log/{n}").read() for n in os.listdir(f"{exp}/ubm/log"))
     assert f"WARNING: skipping {silent}" in logs and "no voiced frames" in logs
     step("steps/score_gmm_ubm.sh", "--nj", "2", f"{exp}/ubm", f"{data}/test_mfcc", trials, f"{exp}/gmm_ubm/scores")
+    assert open(f"{exp}/gmm_ubm/scores.trials").read() == open(trials).read()  # every trial scored
     gmm_eer = eer_of(trials, f"{exp}/gmm_ubm/scores")
     print(f"GMM-UBM EER {gmm_eer:.2f}%")
     assert gmm_eer < 25.0, gmm_eer  # chance is 50 %

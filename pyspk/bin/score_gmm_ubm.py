@@ -7,8 +7,8 @@ top-C UBM Gaussians.
 
 Enrolment and test ids are utterances of <data-dir> (feats.scp + vad.scp). With --num-jobs N the job
 scores the J-th contiguous part of the trials (the step concatenates the parts in order). A trial
-whose utterance has no usable frames is reported and left out of <scores-out> (the step then
-writes the trials actually scored beside it).
+whose utterance has no usable frames is reported and left out of <scores-out> (the step writes
+the trials scored beside it).
 """
 import dataclasses
 import sys
