@@ -53,9 +53,8 @@ def main():
     parser.add_argument("--max-frames", type=int, nargs="+", default=[8000, 40000])
     args = parser.parse_args()
     device = pick_device("auto")
-    model = build_model("B", n_classes=100, ndims=128, width=args.width).to(device).eval()
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
+    model = build_model("B", n_classes=100, ndims=128, width=args.width)
+    model.to(device, memory_format=torch.channels_last).eval()
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data or synthetic_data_dir(tmp)
         audio_s = sum(int(v) for v in read_map(f"{data}/utt2num_frames").values()) / 100.0

@@ -26,21 +26,26 @@ from pyspk.io.tables import write_table  # noqa: E402
 from pyspk.nnet.train import Trainer, TrainOptions  # noqa: E402
 
 NETWORKS = {  # name -> options (the rest from TrainOptions' defaults)
-    "demo": dict(network="B", width=0.125, batch_size=32, crop_frames=201),
+    "demo": dict(network="B", width=0.125, batch_size=16, crop_frames=201),  # conf/cnn_demo.conf
     "a": dict(network="A", width=1.0, batch_size=8),
     "b": dict(network="B", width=1.0, batch_size=8),
 }
 
 
-def synthetic_data_dir(root, n_utts, n_speakers=16, frames=400):
+def synthetic_data_dirs(root, n_utts, n_speakers=16, frames=400):
+    """(train dir of n_utts, validation dir of one more utterance per speaker), random features."""
     rng = np.random.default_rng(0)
-    utts = [f"spk{i % n_speakers:03d}-u{i:05d}" for i in range(n_utts)]
-    with ArkScpWriter(f"{root}/feats.ark", f"{root}/feats.scp") as w:
-        for u in utts:
-            w.write(u, rng.normal(-5, 2, size=(frames, 161)).astype(np.float32))
-    write_table(f"{root}/utt2spk", [[u, u.split("-")[0]] for u in utts])
-    write_table(f"{root}/utt2num_frames", [[u, str(frames)] for u in utts])
-    return root
+    dirs = []
+    for name, utts in (("train", range(n_utts)), ("valid", range(n_utts, n_utts + n_speakers))):
+        utts = [f"spk{i % n_speakers:03d}-u{i:05d}" for i in utts]
+        path = os.path.join(root, name)
+        with ArkScpWriter(f"{path}/feats.ark", f"{path}/feats.scp") as w:
+            for u in utts:
+                w.write(u, rng.normal(-5, 2, size=(frames, 161)).astype(np.float32))
+        write_table(f"{path}/utt2spk", [[u, u.split("-")[0]] for u in utts])
+        write_table(f"{path}/utt2num_frames", [[u, str(frames)] for u in utts])
+        dirs.append(path)
+    return dirs
 
 
 def forward_flops(model, frames, device):
@@ -70,9 +75,7 @@ def sync(device):
 def time_compute(trainer, steps):
     """Seconds per step of train_step on one fixed batch (after one warm-up step)."""
     x, y = next(iter(trainer.loader))
-    x, y = x.to(trainer.device), y.to(trainer.device)
-    if trainer.cuda:
-        x = x.contiguous(memory_format=torch.channels_last)
+    x, y = x.to(trainer.device, memory_format=torch.channels_last), y.to(trainer.device)
     trainer.net.train()
     trainer.train_step(x, y)
     sync(trainer.device)
@@ -92,11 +95,11 @@ def time_end_to_end(trainer):
     return (time.perf_counter() - start) / len(trainer.sampler)
 
 
-def measure(name, changes, data, steps, workers, device, log):
+def measure(name, changes, train, valid, steps, workers, device, log):
     opts = TrainOptions(**{**NETWORKS.get(name, {}), **changes, "num_workers": workers, "device": device,
                            "log_every": 10 ** 9, "short_utterances": "pad"})
     with tempfile.TemporaryDirectory() as exp:
-        trainer = Trainer(opts, data, data, exp, log=lambda message: None)
+        trainer = Trainer(opts, train, valid, exp, log=lambda message: None)
         if trainer.cuda:
             torch.cuda.reset_peak_memory_stats()
         compute = time_compute(trainer, steps)
@@ -114,7 +117,8 @@ def measure(name, changes, data, steps, workers, device, log):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", help="spectrogram data dir (feats.scp, utt2spk); default synthetic")
+    parser.add_argument("--data", help="training data dir (feats.scp, utt2spk); default synthetic")
+    parser.add_argument("--valid", help="validation data dir of --data's speakers (needed with --data)")
     parser.add_argument("--steps", type=int, default=6, help="steps per measurement")
     parser.add_argument("--configs", default="demo,b", help=f"comma list of {', '.join(NETWORKS)}")
     parser.add_argument("--workers", type=int, default=None, help="loader workers (default: 0 on CPU, 8 on CUDA)")
@@ -132,8 +136,9 @@ def main():
                     ("b-bf16", dict(network="B", batch_size=128, bf16=True))] + runs
         for name, changes in runs:
             batch = TrainOptions(**{**NETWORKS.get(name, {}), **changes}).batch_size
-            data = args.data or synthetic_data_dir(os.path.join(tmp, name), batch * args.steps)
-            rate, flops = measure(name, changes, data, args.steps, workers, device, print)
+            train, valid = ((args.data, args.valid) if args.data
+                            else synthetic_data_dirs(os.path.join(tmp, name), batch * args.steps))
+            rate, flops = measure(name, changes, train, valid, args.steps, workers, device, print)
             if cuda and name.startswith("b-"):
                 achieved = rate * 3 * flops / 1e12
                 print(f"{'':10s} implies {achieved:.0f} TFLOP/s = {100 * achieved / args.peak_tflops:.1f}% "

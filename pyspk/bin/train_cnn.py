@@ -16,6 +16,7 @@ from pyspk.nnet.vgg import build_model, count_parameters
 
 @dataclasses.dataclass
 class Options(TrainOptions):
+    """Train a VGG speaker network (Yadav & Rai 2018) on spectrogram features."""
     print_params: bool = False          # print the parameter count and exit
     num_classes: int = 1251             # classes for --print-params (training takes them from the data)
 

@@ -26,9 +26,7 @@ def load_model(checkpoint_path, device):
     state = load_checkpoint(checkpoint_path)
     model = build_model(**state["arch"])
     model.load_state_dict(state["model"])
-    model.to(device).eval()
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
+    model.to(device, memory_format=torch.channels_last).eval()
     return model, state
 
 
@@ -62,9 +60,7 @@ def forward_utterances(model, data_dir, utts, device, max_frames=40000, log=prin
         if not names:
             continue
         x, frames = pad_batch(mats)
-        x = x.to(device, non_blocking=True)
-        if device.type == "cuda":
-            x = x.contiguous(memory_format=torch.channels_last)
+        x = x.to(device, non_blocking=True, memory_format=torch.channels_last)
         logits, embeddings = model(x, frames)
         yield names, logits.float().cpu().numpy(), embeddings.float().cpu().numpy()
 

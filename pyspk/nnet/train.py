@@ -105,9 +105,7 @@ class Trainer:
         torch.manual_seed(opts.seed)
         self.arch = dict(config=opts.network, n_classes=len(self.speakers), ndims=opts.ndims,
                          width=opts.width, dropout=opts.dropout)
-        self.model = build_model(**self.arch).to(self.device)
-        if self.cuda:
-            self.model.to(memory_format=torch.channels_last)
+        self.model = build_model(**self.arch).to(self.device, memory_format=torch.channels_last)
         self.objective = JointLoss(len(self.speakers), opts.ndims, opts.center_loss_weight,
                                    opts.center_rate).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=opts.learning_rate)
@@ -167,9 +165,8 @@ class Trainer:
         window = torch.zeros(3, device=self.device)
         tick = time.perf_counter()
         for i, (x, y) in enumerate(self.loader, 1):
-            x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-            if self.cuda:
-                x = x.contiguous(memory_format=torch.channels_last)
+            x = x.to(self.device, non_blocking=True, memory_format=torch.channels_last)
+            y = y.to(self.device, non_blocking=True)
             loss, logits = self.train_step(x, y)
             window += torch.stack([loss.detach().float() * len(y), (logits.argmax(1) == y).sum().float(),
                                    torch.tensor(float(len(y)), device=self.device)])
