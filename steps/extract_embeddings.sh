@@ -7,7 +7,7 @@ set -euo pipefail
 
 nj=4
 cmd=utils/run_local.sh
-max_frames=40000   # padded frames per batch
+max_frames=0       # padded frames per batch of similar lengths (0: 40000 on GPU, 1 on CPU)
 device=auto        # auto | cpu | cuda
 help_message="Usage: $0 [--nj N] [--cmd CMD] [--max-frames N] [--device auto|cpu|cuda] <exp-dir> <data-dir> <xvector-dir>
  e.g.: $0 --nj 4 exp/cnn_b_veri data/veri_test_spec exp/cnn_b_veri/xvectors_veri_test"

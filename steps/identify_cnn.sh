@@ -6,7 +6,7 @@ set -euo pipefail
 
 exp_root=exp       # where RESULTS lives
 system=            # row name in RESULTS (default: the exp-dir's name)
-max_frames=40000   # padded frames per batch
+max_frames=0       # padded frames per batch (0: 40000 on GPU, 1 on CPU)
 device=auto        # auto | cpu | cuda
 help_message="Usage: $0 [--exp-root DIR] [--system NAME] [--max-frames N] [--device auto|cpu|cuda] <exp-dir> <test-data>
  e.g.: $0 --exp-root exp --system cnn_b_joint exp/cnn_b_joint data/iden_test_spec"

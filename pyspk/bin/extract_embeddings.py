@@ -18,7 +18,7 @@ from pyspk.nnet.extract import extract_embeddings, load_model, pick_device, writ
 class Options:
     """Extract bottleneck embeddings of a data dir's utterances to xvector.JOB.ark/scp."""
     job: int = 1                 # job number in the ark/scp names
-    max_frames: int = 40000      # padded frames per batch (utterances of similar length go together)
+    max_frames: int = 0          # padded frames per batch of similar lengths (0: 40000 on GPU, 1 on CPU)
     device: str = "auto"         # auto | cpu | cuda
     speaker_means: bool = False  # instead: write spk_xvector.{ark,scp} from xvector.scp
 

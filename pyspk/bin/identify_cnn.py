@@ -19,7 +19,7 @@ class Options:
     """Top-1 / top-5 identification accuracy of a trained network on a data dir."""
     exp_root: str = "exp"        # where RESULTS lives
     system: str = ""             # row name in RESULTS ("" = do not record)
-    max_frames: int = 40000      # padded frames per batch
+    max_frames: int = 0          # padded frames per batch (0: 40000 on GPU, 1 on CPU)
     device: str = "auto"         # auto | cpu | cuda
 
 

@@ -10,7 +10,7 @@ def top_k_correct(logits, labels, ks=(1, 5)):
     return {k: int((order[:, :k] == labels[:, None]).any(axis=1).sum()) for k in ks}
 
 
-def identification_accuracy(model, data_dir, utt2spk, speakers, device, max_frames=40000, ks=(1, 5), log=print):
+def identification_accuracy(model, data_dir, utt2spk, speakers, device, max_frames=0, ks=(1, 5), log=print):
     """Top-k accuracy (%) of ``model`` on the utterances of ``utt2spk`` -> ({k: percent}, n scored).
 
     ``speakers``: class index -> speaker id, as in the checkpoint; every test speaker must be one.

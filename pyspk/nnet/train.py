@@ -49,7 +49,7 @@ class TrainOptions:
     log_every: int = 20                 # steps between progress lines
     device: str = "auto"                # auto | cpu | cuda
     bf16: bool = True                   # bf16 autocast on CUDA (ignored on CPU)
-    max_frames: int = 40000             # padded frames per validation batch
+    max_frames: int = 0                 # padded frames per validation batch (0: auto, 40000 on GPU)
 
 
 def _seed(*parts):
