@@ -48,7 +48,7 @@ GPU_MAX_FRAMES = 40000  # padded frames per batch on a GPU
 
 def batch_frames(max_frames, device):
     """``max_frames`` > 0 as given; 0 = automatic: GPU_MAX_FRAMES on CUDA, one utterance per batch on
-    CPU (where batching does not pay: measured 0.6x the speed, bench/extract_rtf.py)."""
+    CPU (where batching does not pay: 0.4x to 0.8x the speed, bench/extract_rtf.py)."""
     return max_frames if max_frames > 0 else (GPU_MAX_FRAMES if device.type == "cuda" else 1)
 
 
