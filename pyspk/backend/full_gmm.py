@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from pyspk.backend.gmm import DiagGmm, GmmError, resolve_device
+from pyspk.backend.gmm import DiagGmm, GmmError, GmmStats, resolve_device
 from pyspk.io.atomic import atomic_write
 
 DTYPE = torch.float64
@@ -145,16 +145,9 @@ class FullGmmScorer:
         return torch.cat([self.quad.features(x), x, ones], dim=1) @ self.weight
 
 
-@dataclasses.dataclass
-class FullGmmStats:
-    """Occupancies (C,), first-order sums (C, D), second-order sums (C, D, D), log-likelihood and
-    frame count; float64. Filled by ``pyspk.backend.gmm.accumulate``; add jobs' stats with ``+=``."""
-
-    zero: np.ndarray
-    first: np.ndarray
-    second: np.ndarray
-    loglike: float = 0.0
-    frames: int = 0
+class FullGmmStats(GmmStats):
+    """:class:`pyspk.backend.gmm.GmmStats` with full second-order sums (C, D, D); float64.
+    Filled by ``pyspk.backend.gmm.accumulate``; add jobs' stats with ``+=``."""
 
     @classmethod
     def empty(cls, num_gauss, dim):
@@ -166,21 +159,6 @@ class FullGmmStats:
         self.zero += pt.sum(dim=1).cpu().numpy()
         self.first += (pt @ x).cpu().numpy()
         self.second += quad.unpack(pt @ quad.features(x)).cpu().numpy()
-
-    def __iadd__(self, other):
-        if self.second.shape != other.second.shape:
-            raise GmmError(f"cannot add statistics of shapes {other.second.shape} and {self.second.shape}")
-        self.zero += other.zero
-        self.first += other.first
-        self.second += other.second
-        self.loglike += other.loglike
-        self.frames += other.frames
-        return self
-
-    def save(self, path):
-        with atomic_write(path, "wb") as f:
-            np.savez(f, zero=self.zero, first=self.first, second=self.second,
-                     loglike=np.float64(self.loglike), frames=np.int64(self.frames))
 
 
 def update(gmm, stats, min_eigenvalue=1e-3, min_count=1e-3):
