@@ -12,16 +12,16 @@ import math
 import numpy as np
 import torch
 
-from pyspk.backend.gmm import DiagGmm, GmmError, GmmStats, resolve_device
-from pyspk.io.atomic import atomic_write
+from pyspk.backend.gmm import DiagGmm, GmmError, GmmStats, NpzModel, resolve_device
 
 DTYPE = torch.float64
 
 
 @dataclasses.dataclass
-class FullGmm:
+class FullGmm(NpzModel):
     """weights (C,), means (C, D), covars (C, D, D); float64."""
 
+    FIELDS = ("weights", "means", "covars")
     weights: np.ndarray
     means: np.ndarray
     covars: np.ndarray
@@ -56,19 +56,6 @@ class FullGmm:
             raise GmmError(f"{where}: covariances must be positive definite and weights >= 0")
 
     check_dim = DiagGmm.check_dim
-
-    def arrays(self):
-        return {"weights": self.weights, "means": self.means, "covars": self.covars}
-
-    @classmethod
-    def from_arrays(cls, arrays, where):
-        gmm = cls(*(np.asarray(arrays[k], dtype=np.float64) for k in ("weights", "means", "covars")))
-        gmm.check(where)
-        return gmm
-
-    def save(self, path):
-        with atomic_write(path, "wb") as f:
-            np.savez(f, **self.arrays())
 
     def scorer(self, device="cpu"):
         return FullGmmScorer(self, device)

@@ -29,10 +29,31 @@ def resolve_device(device):
     return device
 
 
+class NpzModel:
+    """A model stored as one .npz file of named float64 arrays, its dataclass fields ``FIELDS``."""
+
+    FIELDS = ()
+
+    def arrays(self):
+        """The arrays a model file holds, by name."""
+        return {k: getattr(self, k) for k in self.FIELDS}
+
+    @classmethod
+    def from_arrays(cls, arrays, where):
+        model = cls(*(np.asarray(arrays[k], dtype=np.float64) for k in cls.FIELDS))
+        model.check(where)
+        return model
+
+    def save(self, path):
+        with atomic_write(path, "wb") as f:
+            np.savez(f, **self.arrays())
+
+
 @dataclasses.dataclass
-class DiagGmm:
+class DiagGmm(NpzModel):
     """weights (C,), means (C, D), variances (C, D); all float64."""
 
+    FIELDS = ("weights", "means", "variances")
     weights: np.ndarray
     means: np.ndarray
     variances: np.ndarray
@@ -44,20 +65,6 @@ class DiagGmm:
     @property
     def dim(self):
         return self.means.shape[1]
-
-    def arrays(self):
-        """The arrays a model file holds, by name."""
-        return {"weights": self.weights, "means": self.means, "variances": self.variances}
-
-    @classmethod
-    def from_arrays(cls, arrays, where):
-        gmm = cls(*(np.asarray(arrays[k], dtype=np.float64) for k in ("weights", "means", "variances")))
-        gmm.check(where)
-        return gmm
-
-    def save(self, path):
-        with atomic_write(path, "wb") as f:
-            np.savez(f, **self.arrays())
 
     @classmethod
     def load(cls, path):
