@@ -81,13 +81,19 @@ def train(opts, demo, exp_dir, log=lambda message: None):
 
 def test_narrow_network_learns_speakers(demo, tmp_path):
     lines = []
-    opts = options(width=0.125, ndims=32, epochs=12, batch_size=12, noise_prob=0.0, center_loss_weight=0)
+    opts = options(width=0.125, ndims=32, epochs=30, batch_size=12, crop_frames=201, learning_rate=0.01,
+                   noise_prob=0.0, center_loss_weight=0)
     train(opts, demo, tmp_path, lines.append)
-    model, state = load_model(str(tmp_path / "final.pt"), torch.device("cpu"))
-    test = DataDir(demo["test"])
-    top, n = identification_accuracy(model, demo["test"], test.utt2spk, state["speakers"], torch.device("cpu"))
-    # 8 speakers: chance is 12.5 % top-1 on the 16 held-out test utterances (>= 6 right by chance: p < 0.01)
-    assert n == 16 and top[1] >= 37.5, f"top-1 {top[1]:.1f}%\n" + "\n".join(lines)
+    # The last epoch, not final.pt: the best-by-validation pick on 8 utterances is a coin toss between
+    # early epochs. So the validation utterances are held out too: 24 utterances never trained on.
+    model, state = load_model(str(tmp_path / "last.pt"), torch.device("cpu"))
+    correct = total = 0
+    for split in ("test", "valid"):
+        utt2spk = DataDir(demo[split]).utt2spk
+        top, n = identification_accuracy(model, demo[split], utt2spk, state["speakers"], torch.device("cpu"))
+        correct, total = correct + round(top[1] * n / 100), total + n
+    # 8 speakers: chance is 12.5 % top-1; >= 8 of 24 right by chance has p < 0.007
+    assert total == 24 and correct >= 8, f"top-1 {correct} of {total}\n" + "\n".join(lines)
 
 
 def test_resume_equals_uninterrupted_run(demo, tmp_path):
