@@ -12,27 +12,19 @@ import math
 import numpy as np
 import torch
 
-from pyspk.backend.gmm import DiagGmm, GmmError, GmmStats, NpzModel, resolve_device
+from pyspk.backend.gmm import DiagGmm, GmmError, GmmModel, GmmStats, resolve_device
 
 DTYPE = torch.float64
 
 
 @dataclasses.dataclass
-class FullGmm(NpzModel):
+class FullGmm(GmmModel):
     """weights (C,), means (C, D), covars (C, D, D); float64."""
 
     FIELDS = ("weights", "means", "covars")
     weights: np.ndarray
     means: np.ndarray
     covars: np.ndarray
-
-    @property
-    def num_gauss(self):
-        return self.means.shape[0]
-
-    @property
-    def dim(self):
-        return self.means.shape[1]
 
     @property
     def variances(self):

@@ -29,10 +29,19 @@ def resolve_device(device):
     return device
 
 
-class NpzModel:
-    """A model stored as one .npz file of named float64 arrays, its dataclass fields ``FIELDS``."""
+class GmmModel:
+    """What diagonal and full-covariance GMMs share: ``means`` (C, D), and a model file that is one
+    .npz of named float64 arrays, the dataclass fields ``FIELDS``."""
 
     FIELDS = ()
+
+    @property
+    def num_gauss(self):
+        return self.means.shape[0]
+
+    @property
+    def dim(self):
+        return self.means.shape[1]
 
     def arrays(self):
         """The arrays a model file holds, by name."""
@@ -50,21 +59,13 @@ class NpzModel:
 
 
 @dataclasses.dataclass
-class DiagGmm(NpzModel):
+class DiagGmm(GmmModel):
     """weights (C,), means (C, D), variances (C, D); all float64."""
 
     FIELDS = ("weights", "means", "variances")
     weights: np.ndarray
     means: np.ndarray
     variances: np.ndarray
-
-    @property
-    def num_gauss(self):
-        return self.means.shape[0]
-
-    @property
-    def dim(self):
-        return self.means.shape[1]
 
     @classmethod
     def load(cls, path):
