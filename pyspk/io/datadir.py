@@ -41,10 +41,7 @@ class DataDir:
     @property
     def spk2utt(self):
         """dict speaker -> sorted list of utterances, derived from utt2spk."""
-        out = {}
-        for utt in self.utts:
-            out.setdefault(self.utt2spk[utt], []).append(utt)
-        return out
+        return group_by_speaker(self.utt2spk)
 
     @property
     def speakers(self):
@@ -59,11 +56,17 @@ class DataDir:
         return self.file("feats.scp")
 
 
-def write_spk2utt(data_dir, utt2spk):
+def group_by_speaker(utt2spk):
+    """dict utterance -> speaker  ->  dict speaker -> utterances in C-locale order (spk2utt)."""
     spk2utt = {}
     for utt in sorted(utt2spk, key=sort_key):
         spk2utt.setdefault(utt2spk[utt], []).append(utt)
-    write_map(os.path.join(data_dir, "spk2utt"), spk2utt)
+    return spk2utt
+
+
+def write_spk2utt(data_dir, utt2spk):
+    """Write ``<data_dir>/spk2utt`` from a dict utterance -> speaker, atomically."""
+    write_map(os.path.join(data_dir, "spk2utt"), group_by_speaker(utt2spk))
 
 
 def _check_sorted_unique(path):
