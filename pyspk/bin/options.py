@@ -7,6 +7,8 @@ key, in a file or on the command line, is an error that names where it came from
 """
 import argparse
 import dataclasses
+import logging
+import os
 import shlex
 import sys
 
@@ -96,3 +98,25 @@ def format_config(config):
             value = str(value).lower()
         lines.append(f"{_flag(field.name)}={shlex.quote(str(value)) if value != '' else ''}")
     return "\n".join(lines) + "\n"
+
+
+def setup_logging(level=logging.INFO):
+    """Log every ``pyspk`` module's ``logging.getLogger(__name__)`` messages to stdout, one plain line
+    each (the step scripts send stdout to ``exp/.../log/*.log``). Call once, in a command's ``main``."""
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stdout, force=True)
+
+
+def run_command(main, argv=None):
+    """Run a command's ``main(argv)``: user errors (bad input: ``ValueError`` and its subclasses, or
+    ``OSError`` such as a missing file) end it with one line ``<command>: error: <message>`` and exit
+    status 1; anything else is a bug and keeps its traceback."""
+    name = os.path.basename(sys.argv[0]).removesuffix(".py")
+    if name == "__main__":
+        name = (sys.modules["__main__"].__spec__.name.rsplit(".", 1)[-1]
+                if getattr(sys.modules["__main__"], "__spec__", None) else "pyspk")
+    try:
+        main(argv)
+    except (ValueError, OSError) as e:
+        message = str(e) if not isinstance(e, OSError) or not e.filename else f"{e.filename}: {e.strerror}"
+        print(f"{name}: error: {message}", file=sys.stderr)
+        sys.exit(1)
