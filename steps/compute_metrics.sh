@@ -2,6 +2,7 @@
 # Print EER (Kaldi's compute-eer) and minDCF at p-target 0.01, 0.001, 0.05 (Kaldi's compute_min_dcf.py)
 # of a score file; with --system also record them in <exp-root>/RESULTS.
 set -euo pipefail
+echo "$0 $@" >&2  # the command line, into the log (stdout is the report)
 . ./path.sh
 
 exp_root=exp     # experiment dir holding RESULTS

@@ -6,6 +6,7 @@
 # Needs <data-dir>/feats.scp (steps/make_mfcc.sh). Writes <vad-dir>/vad_<data-name>.JOB.{ark,scp}
 # (one float32 vector a utterance: 1.0 voiced, 0.0 not) and, after all jobs, <data-dir>/vad.scp.
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 nj=4

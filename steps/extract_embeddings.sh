@@ -3,6 +3,7 @@
 # full-length utterances batched by similar length. Works on any spectrogram data dir.
 # Writes <xvector-dir>/{xvector.scp, xvector.JOB.ark, spk_xvector.scp, spk_xvector.ark, log/extract.JOB.log}.
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 nj=4

@@ -3,6 +3,7 @@
 # jobs: <out-dir>/ivector.JOB.ark and <out-dir>/ivector.scp (one float32 vector per utterance), plus
 # copies of the data dir's utt2spk and spk2utt (the speaker labels that go with the vectors).
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 nj=4

@@ -2,6 +2,7 @@
 # Closed-set identification with <exp-dir>/final.pt on the full-length utterances of <test-data>:
 # prints "top-1: X%" and "top-5: Y%", and records them in <exp-root>/RESULTS under --system.
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 exp_root=exp       # where RESULTS lives

@@ -3,6 +3,7 @@
 # <train-dir>, choose C on <val-dir>, print (and with --system record) top-1/top-5 on <test-dir>.
 # Each dir is an output of steps/extract_ivectors.sh (ivector.scp + utt2spk).
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 c_grid=0.01,0.1,1,10,100

@@ -6,6 +6,7 @@
 # <data-dir>/feats.scp and <data-dir>/utt2num_frames. Features are stored raw (no normalisation).
 # A previous feats.scp is moved to <data-dir>/.backup first, so a run killed half-way leaves none.
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 nj=4

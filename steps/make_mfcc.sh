@@ -5,6 +5,7 @@
 # e.g. steps/make_mfcc.sh --nj 4 --mfcc-config conf/mfcc.conf data/all_mfcc exp/make_mfcc feats/mfcc
 # Writes <data-dir>/feats.scp (raw: apply CMVN / deltas / VAD where used).
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 nj=4

@@ -5,6 +5,7 @@
 # e.g. steps/make_spectrogram.sh --nj 4 --spectrogram-config conf/spectrogram.conf data/all_spec exp/make_spectrogram feats/spec
 # Writes <data-dir>/feats.scp (raw log power, frames x 161; normalise per utterance where used).
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 nj=4

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Score a trial list with embeddings (cosine or PLDA), writing <scores-out> in trial order.
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 backend=cosine        # cosine (the paper's) | plda

@@ -5,6 +5,7 @@
 # lists them in trial order. Trials whose utterances have no usable frames are reported and left
 # out; <scores-out>.trials always lists the trials scored (compute metrics on it).
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 nj=4

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Print <exp-root>/RESULTS and draw the DET curves of every scored system into <exp-root>/det.png.
 set -euo pipefail
+echo "$0 $@" >&2  # the command line, into the log (stdout is the report)
 . ./path.sh
 
 help_message="Usage: $0 <exp-root>"

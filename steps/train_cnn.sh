@@ -2,6 +2,7 @@
 # Train a VGG speaker network (Yadav & Rai 2018) on spectrogram data dirs.
 # Writes <exp-dir>/{final.pt (best by validation accuracy), last.pt, config, spk2label, log/train.log}.
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 cmd=utils/run_local.sh   # how the job runs (cmd.sh's $train_cmd on a cluster)

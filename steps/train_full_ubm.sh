@@ -4,6 +4,7 @@
 # in --nj parallel jobs, summed. Writes <dir>/final.ubm and copies <diag-ubm-dir>/frame_opts;
 # steps/train_ivector_extractor.sh takes <dir> as its <ubm-dir>.
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 nj=4

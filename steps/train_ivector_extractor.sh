@@ -4,6 +4,7 @@
 # parallel jobs and summed. Writes <dir>/final.ie and <dir>/extract_opts (frame options of the UBM +
 # --top-c: what steps/extract_ivectors.sh uses).
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 nj=4

@@ -4,6 +4,7 @@
 # data, statistics accumulated in --nj parallel jobs and summed. Writes <dir>/final.ubm and
 # <dir>/frame_opts (how frames are made: deltas, sliding CMVN; every later step reads it).
 set -euo pipefail
+echo "$0 $@"  # the command line, into the log
 . ./path.sh
 
 nj=4
