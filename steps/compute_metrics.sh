@@ -3,7 +3,7 @@
 # of a score file; with --system also record them in <exp-root>/RESULTS.
 set -euo pipefail
 echo "$0 $@" >&2  # the command line, into the log (stdout is the report)
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 exp_root=exp     # experiment dir holding RESULTS
 system=          # record under this system name ("" = print only)
@@ -11,7 +11,7 @@ dim=0            # embedding dimension to record
 params=0         # model parameter count to record
 help_message="Usage: $0 [--exp-root exp --system NAME --dim D --params P] <trials> <scores>
  e.g.: $0 --system netB_joint --dim 128 data/veri_test/trials exp/netB_joint/scores_cosine"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 2 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 
 python -m pyspk.bin.compute_metrics --exp-root "$exp_root" --system "$system" --dim "$dim" \

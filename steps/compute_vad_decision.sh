@@ -7,14 +7,14 @@
 # (one float32 vector a utterance: 1.0 voiced, 0.0 not) and, after all jobs, <data-dir>/vad.scp.
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 nj=4
-cmd=utils/run_local.sh
-vad_config=conf/vad.conf
+cmd=$PYSPK_ROOT/utils/run_local.sh
+vad_config=$PYSPK_ROOT/conf/vad.conf
 max_bad_fraction=0.5
 help_message="Usage: $0 [--nj N] [--cmd CMD] [--vad-config FILE] [--max-bad-fraction F] <data-dir> <log-dir> <vad-dir>"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 data=$1 logdir=$2/log vaddir=$3
 name=$(basename "$data")
@@ -24,7 +24,7 @@ mkdir -p "$vaddir" "$logdir"
 vaddir=$(cd "$vaddir" && pwd)
 rm -f "$vaddir/vad_$name".*.ark.tmp*   # left by a job killed in an earlier run
 if [ -f "$data/vad.scp" ]; then mkdir -p "$data/.backup"; mv "$data/vad.scp" "$data/.backup/vad.scp"; fi
-utils/split_data.sh "$data" "$nj"
+"$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj"
 
 # Single-threaded numerics in each job (the parallelism is the jobs); set for the jobs only, as
 # nproc, which the local launcher asks for its number of slots, honours OMP_NUM_THREADS.

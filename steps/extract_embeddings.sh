@@ -4,15 +4,15 @@
 # Writes <xvector-dir>/{xvector.scp, xvector.JOB.ark, spk_xvector.scp, spk_xvector.ark, log/extract.JOB.log}.
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 nj=4
-cmd=utils/run_local.sh
+cmd=$PYSPK_ROOT/utils/run_local.sh
 max_frames=0       # padded frames per batch of similar lengths (0: 40000 on GPU, 1 on CPU)
 device=auto        # auto | cpu | cuda
 help_message="Usage: $0 [--nj N] [--cmd CMD] [--max-frames N] [--device auto|cpu|cuda] <exp-dir> <data-dir> <xvector-dir>
  e.g.: $0 --nj 4 exp/cnn_b_veri data/veri_test_spec exp/cnn_b_veri/xvectors_veri_test"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 exp=$1 data=$2 dir=$3
 
@@ -22,7 +22,7 @@ done
 mkdir -p "$dir/log"
 num_utts=$(wc -l < "$data/utt2spk")
 [ "$nj" -le "$num_utts" ] || nj=$num_utts
-utils/split_data.sh "$data" "$nj"
+"$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj"
 rm -f "$dir"/xvector.*.scp
 
 # Each job uses torch's threads; the parallelism is the jobs.

@@ -4,15 +4,15 @@
 # copies of the data dir's utt2spk and spk2utt (the speaker labels that go with the vectors).
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 nj=4
-cmd=utils/run_local.sh
+cmd=$PYSPK_ROOT/utils/run_local.sh
 device=auto
 help_message="Usage: $0 [options] <extractor-dir> <data-dir> <out-dir>
  e.g.: $0 --nj 4 exp/extractor data/veri_test_mfcc exp/ivectors_veri_test
 Options: --nj N --cmd CMD --device D"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 srcdir=$1 data=$2 dir=$3
 
@@ -21,7 +21,7 @@ for f in "$srcdir/final.ie" "$srcdir/extract_opts" "$data/feats.scp" "$data/vad.
 done
 mkdir -p "$dir/log"
 dir=$(cd "$dir" && pwd)
-utils/split_data.sh "$data" "$nj" >/dev/null
+"$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj" >/dev/null
 sdata=$data/split$nj
 
 $cmd JOB=1:"$nj" "$dir/log/extract_ivectors.JOB.log" python -m pyspk.bin.extract_ivectors \

@@ -3,7 +3,7 @@
 # prints "top-1: X%" and "top-5: Y%", and records them in <exp-root>/RESULTS under --system.
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 exp_root=exp       # where RESULTS lives
 system=            # row name in RESULTS (default: the exp-dir's name)
@@ -11,7 +11,7 @@ max_frames=0       # padded frames per batch (0: 40000 on GPU, 1 on CPU)
 device=auto        # auto | cpu | cuda
 help_message="Usage: $0 [--exp-root DIR] [--system NAME] [--max-frames N] [--device auto|cpu|cuda] <exp-dir> <test-data>
  e.g.: $0 --exp-root exp --system cnn_b_joint exp/cnn_b_joint data/iden_test_spec"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 2 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 exp=$1 data=$2
 [ -n "$system" ] || system=$(basename "$exp")

@@ -7,14 +7,14 @@
 # A previous feats.scp is moved to <data-dir>/.backup first, so a run killed half-way leaves none.
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 nj=4
-cmd=utils/run_local.sh
+cmd=$PYSPK_ROOT/utils/run_local.sh
 feature_config=         # --key=value file for the feature command (conf/spectrogram.conf, conf/mfcc.conf)
 max_bad_fraction=0.5    # fail if more than this fraction of the utterances is skipped
 help_message="Usage: $0 [--nj N] [--cmd CMD] [--feature-config FILE] [--max-bad-fraction F] <spec|mfcc> <data-dir> <log-dir> <feat-dir>"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 4 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 kind=$1 data=$2 logdir=$3/log featdir=$4
 case $kind in
@@ -29,11 +29,11 @@ config_opt=()
 for f in feats.scp utt2num_frames vad.scp; do   # vad.scp derives from feats.scp
   if [ -f "$data/$f" ]; then mkdir -p "$data/.backup"; mv "$data/$f" "$data/.backup/$f"; fi
 done
-utils/validate_data_dir.sh "$data" >/dev/null
+"$PYSPK_ROOT/utils/validate_data_dir.sh" "$data" >/dev/null
 mkdir -p "$featdir" "$logdir"
 featdir=$(cd "$featdir" && pwd)   # absolute, so the scp files work from anywhere
 rm -f "$featdir/raw_${kind}_$name".*.ark.tmp*   # left by a job killed in an earlier run
-utils/split_data.sh "$data" "$nj"
+"$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj"
 
 # Single-threaded numerics in each job (the parallelism is the jobs); set for the jobs only, as
 # nproc, which the local launcher asks for its number of slots, honours OMP_NUM_THREADS.

@@ -6,15 +6,15 @@
 # Writes <data-dir>/feats.scp (raw log power, frames x 161; normalise per utterance where used).
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 nj=4
-cmd=utils/run_local.sh
-spectrogram_config=conf/spectrogram.conf
+cmd=$PYSPK_ROOT/utils/run_local.sh
+spectrogram_config=$PYSPK_ROOT/conf/spectrogram.conf
 max_bad_fraction=0.5
 help_message="Usage: $0 [--nj N] [--cmd CMD] [--spectrogram-config FILE] [--max-bad-fraction F] <data-dir> <log-dir> <feat-dir>"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 
-exec steps/make_features.sh --nj "$nj" --cmd "$cmd" --feature-config "$spectrogram_config" \
+exec "$PYSPK_ROOT/steps/make_features.sh" --nj "$nj" --cmd "$cmd" --feature-config "$spectrogram_config" \
   --max-bad-fraction "$max_bad_fraction" spec "$@"

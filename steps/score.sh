@@ -2,7 +2,7 @@
 # Score a trial list with embeddings (cosine or PLDA), writing <scores-out> in trial order.
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 backend=cosine        # cosine (the paper's) | plda
 train_vectors=        # train-set vectors: mean, LDA/PLDA training data, AS-norm cohort
@@ -16,7 +16,7 @@ help_message="Usage: $0 [options] <trials> <vectors.scp> <scores-out>
           --lda-dim 100 data/veri_test/trials exp/xvec/veri_test/xvector.scp exp/xvec/scores_plda
 Options: --backend cosine|plda --train-vectors SCP --train-data DIR --lda-dim N
          --mean-norm auto|true|false --length-norm true|false --asnorm-top-n N"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 trials=$1 vectors=$2 scores=$3
 if [ "$mean_norm" = auto ]; then

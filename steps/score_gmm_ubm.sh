@@ -6,17 +6,17 @@
 # out; <scores-out>.trials always lists the trials scored (compute metrics on it).
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 nj=4
-cmd=utils/run_local.sh
+cmd=$PYSPK_ROOT/utils/run_local.sh
 relevance_factor=16
 top_c=5
 device=auto
 help_message="Usage: $0 [options] <ubm-dir> <data-dir> <trials> <scores-out>
  e.g.: $0 --nj 4 exp/ubm data/veri_test_mfcc data/veri_test_mfcc/trials exp/gmm_ubm/scores
 Options: --nj N --cmd CMD --relevance-factor R --top-c C --device D"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 4 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 ubmdir=$1 data=$2 trials=$3 scores=$4
 

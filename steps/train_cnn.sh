@@ -3,9 +3,9 @@
 # Writes <exp-dir>/{final.pt (best by validation accuracy), last.pt, config, spk2label, log/train.log}.
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
-cmd=utils/run_local.sh   # how the job runs (cmd.sh's $train_cmd on a cluster)
+cmd=$PYSPK_ROOT/utils/run_local.sh   # how the job runs (cmd.sh's $train_cmd on a cluster)
 num_gpus=1               # > 1: one torchrun process per GPU (DDP), the same training otherwise
 help_message="Usage: $0 [--cmd CMD] [--num-gpus N] [training options] <train-data> <valid-data> <exp-dir>
  e.g.: $0 --config conf/cnn_demo.conf --center-loss-weight 5 data/iden_train_spec data/iden_val_spec exp/cnn_b_joint

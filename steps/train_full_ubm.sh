@@ -5,17 +5,17 @@
 # steps/train_ivector_extractor.sh takes <dir> as its <ubm-dir>.
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 nj=4
-cmd=utils/run_local.sh
+cmd=$PYSPK_ROOT/utils/run_local.sh
 num_iters=4
 min_eigenvalue=1e-3   # covariance eigenvalue floor
 device=auto
 help_message="Usage: $0 [options] <diag-ubm-dir> <data-dir> <full-ubm-dir>
  e.g.: $0 --nj 4 exp/ubm data/veri_train_mfcc exp/full_ubm
 Options: --nj N --cmd CMD --num-iters N --min-eigenvalue F --device D"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 srcdir=$1 data=$2 dir=$3
 
@@ -24,7 +24,7 @@ for f in "$srcdir/final.ubm" "$srcdir/frame_opts" "$data/feats.scp" "$data/vad.s
 done
 mkdir -p "$dir/log"
 cp "$srcdir/frame_opts" "$dir/frame_opts"
-utils/split_data.sh "$data" "$nj" >/dev/null
+"$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj" >/dev/null
 sdata=$data/split$nj
 
 $cmd "$dir/log/init.log" python -m pyspk.bin.init_full_ubm "$srcdir/final.ubm" "$dir/0.ubm"

@@ -5,18 +5,18 @@
 # --top-c: what steps/extract_ivectors.sh uses).
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 nj=4
-cmd=utils/run_local.sh
-ivector_config=conf/ivector.conf   # --ivector-dim, --init-scale, --seed (pyspk.bin.init_ivector_extractor)
+cmd=$PYSPK_ROOT/utils/run_local.sh
+ivector_config=$PYSPK_ROOT/conf/ivector.conf   # --ivector-dim, --init-scale, --seed (pyspk.bin.init_ivector_extractor)
 num_iters=5
 top_c=20
 device=auto
 help_message="Usage: $0 [options] <ubm-dir> <data-dir> <extractor-dir>
  e.g.: $0 --nj 4 --ivector-config conf/ivector.conf exp/ubm data/veri_train_mfcc exp/extractor
 Options: --nj N --cmd CMD --ivector-config FILE --num-iters N --top-c C --device D"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 ubmdir=$1 data=$2 dir=$3
 
@@ -25,7 +25,7 @@ for f in "$ubmdir/final.ubm" "$ubmdir/frame_opts" "$data/feats.scp" "$data/vad.s
 done
 mkdir -p "$dir/log"
 { cat "$ubmdir/frame_opts"; echo "--top-c=$top_c"; } > "$dir/extract_opts"
-utils/split_data.sh "$data" "$nj" >/dev/null
+"$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj" >/dev/null
 sdata=$data/split$nj
 
 $cmd "$dir/log/init.log" python -m pyspk.bin.init_ivector_extractor --config "$ivector_config" \

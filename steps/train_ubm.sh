@@ -5,11 +5,11 @@
 # <dir>/frame_opts (how frames are made: deltas, sliding CMVN; every later step reads it).
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
-. ./path.sh
+. "$(dirname "$0")/../path.sh"
 
 nj=4
-cmd=utils/run_local.sh
-ubm_config=conf/ubm.conf   # --num-gauss, --init, --num-frames, ... (pyspk.bin.init_ubm options)
+cmd=$PYSPK_ROOT/utils/run_local.sh
+ubm_config=$PYSPK_ROOT/conf/ubm.conf   # --num-gauss, --init, --num-frames, ... (pyspk.bin.init_ubm options)
 num_iters=4                # EM iterations over all the data after the start
 add_deltas=true
 cmvn_window=300            # sliding CMVN window (frames, means only)
@@ -17,7 +17,7 @@ device=auto                # auto | cpu | cuda
 help_message="Usage: $0 [options] <data-dir> <ubm-dir>
  e.g.: $0 --nj 4 --cmd utils/run_local.sh --ubm-config conf/ubm.conf data/veri_train_mfcc exp/ubm
 Options: --nj N --cmd CMD --ubm-config FILE --num-iters N --add-deltas true|false --cmvn-window N --device D"
-. utils/parse_options.sh
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 2 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 data=$1 dir=$2
 
@@ -26,7 +26,7 @@ for f in "$data/feats.scp" "$data/vad.scp" "$ubm_config"; do
 done
 mkdir -p "$dir/log"
 printf -- '--add-deltas=%s\n--cmvn-window=%s\n' "$add_deltas" "$cmvn_window" > "$dir/frame_opts"
-utils/split_data.sh "$data" "$nj" >/dev/null
+"$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj" >/dev/null
 sdata=$data/split$nj
 
 echo "$0: starting the UBM from a sample of $data (log: $dir/log/init.log)"
