@@ -11,7 +11,7 @@ import torch
 from pyspk.backend.frames import FrameOptions, FramesError, frame_blocks, iter_frames
 from pyspk.backend.full_gmm import load_ubm
 from pyspk.backend.gmm import GmmError, accumulate
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 
 
 @dataclasses.dataclass
@@ -41,4 +41,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

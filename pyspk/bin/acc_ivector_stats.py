@@ -14,7 +14,7 @@ from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
 from pyspk.backend.gmm import GmmError
 from pyspk.backend.ivector import (IvectorComputer, IvectorError, IvectorExtractor, IvectorStats,
                                    StatsComputer, batched_stats)
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 
 
 @dataclasses.dataclass
@@ -44,4 +44,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -3,7 +3,7 @@ of the data dir (atomically), or fail when nothing usable is left or too much wa
 import dataclasses
 import sys
 
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 from pyspk.features.extract import StepError, combine_parts
 from pyspk.io.tables import TableError
 
@@ -29,4 +29,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -11,7 +11,7 @@ import dataclasses
 import sys
 
 from pyspk import results
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 from pyspk.io.trials import read_scores, read_trials
 from pyspk.metrics import format_metrics, verification_metrics
 
@@ -44,4 +44,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

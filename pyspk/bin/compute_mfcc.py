@@ -2,7 +2,7 @@
 (raw: no CMVN; the consumers normalise). Dither is seeded from each utterance id."""
 import dataclasses
 
-from pyspk.bin.options import format_config, parse_options
+from pyspk.bin.options import format_config, parse_options, run_command
 from pyspk.features.extract import extract_audio_features
 from pyspk.features.mfcc import MfccOptions, compute_mfcc, dither_seed
 
@@ -25,4 +25,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -2,7 +2,7 @@
 wav.scp into one ark/scp pair (raw: no normalisation; the consumers normalise)."""
 import dataclasses
 
-from pyspk.bin.options import format_config, parse_options
+from pyspk.bin.options import format_config, parse_options, run_command
 from pyspk.features.extract import extract_audio_features
 from pyspk.features.spectrogram import SpectrogramOptions, log_spectrogram
 
@@ -23,4 +23,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -2,7 +2,7 @@
 a data dir's feats.scp -> one float32 vector (1.0 voiced / 0.0) per utterance in an ark/scp pair."""
 import dataclasses
 
-from pyspk.bin.options import format_config, parse_options
+from pyspk.bin.options import format_config, parse_options, run_command
 from pyspk.features.extract import transform_features
 from pyspk.features.vad import VadOptions, compute_vad
 
@@ -21,4 +21,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

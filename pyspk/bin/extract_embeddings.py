@@ -9,7 +9,7 @@ import dataclasses
 import os
 import time
 
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 from pyspk.io.datadir import DataDir
 from pyspk.nnet.extract import extract_embeddings, load_model, pick_device, write_speaker_means
 
@@ -44,4 +44,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -13,7 +13,7 @@ import torch
 from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
 from pyspk.backend.gmm import GmmError
 from pyspk.backend.ivector import IvectorComputer, IvectorError, IvectorExtractor, StatsComputer, batched_stats
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 from pyspk.io.kaldi_table import ArkScpWriter
 
 
@@ -45,4 +45,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

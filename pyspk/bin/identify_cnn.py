@@ -6,7 +6,7 @@ Prints "top-1: 83.51%" and "top-5: 93.80%"; with --system, records them in <exp-
 """
 import dataclasses
 
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 from pyspk.io.datadir import DataDir
 from pyspk.nnet.extract import load_model, pick_device
 from pyspk.nnet.identify import identification_accuracy
@@ -39,4 +39,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

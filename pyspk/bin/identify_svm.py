@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from pyspk.backend.svm import choose_c
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 from pyspk.io.kaldi_table import KaldiTableError, load_scp
 from pyspk.io.tables import TableError, read_map
 from pyspk.results import record
@@ -65,4 +65,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

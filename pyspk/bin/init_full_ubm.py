@@ -8,7 +8,7 @@ import sys
 
 from pyspk.backend.full_gmm import FullGmm
 from pyspk.backend.gmm import DiagGmm, GmmError
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 
 
 @dataclasses.dataclass
@@ -27,4 +27,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -12,7 +12,7 @@ import torch
 
 from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
 from pyspk.backend.gmm import GmmError, init_by_kmeans, init_by_splitting, reservoir_sample
-from pyspk.bin.options import format_config, parse_options
+from pyspk.bin.options import format_config, parse_options, run_command
 
 
 @dataclasses.dataclass
@@ -52,4 +52,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -2,7 +2,7 @@
 import dataclasses
 import sys
 
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 from pyspk.io.datadir import DataDirError
 from pyspk.io.voxceleb import CorpusError, prepare_data_dirs
 
@@ -23,4 +23,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

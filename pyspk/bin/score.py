@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 from pyspk.io.datadir import DataDir
 from pyspk.io.kaldi_table import load_scp, read_scp_keys
 from pyspk.io.trials import read_trials, write_scores
@@ -72,4 +72,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

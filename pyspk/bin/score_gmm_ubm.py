@@ -18,7 +18,7 @@ import torch
 
 from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
 from pyspk.backend.gmm import DiagGmm, GmmError, GmmStats, LlrScorer, accumulate, map_adapt_means
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 from pyspk.io.trials import Trials, read_trials, write_scores
 
 
@@ -82,4 +82,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -7,7 +7,7 @@ import os
 import sys
 
 from pyspk import results
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 
 
 @dataclasses.dataclass
@@ -33,4 +33,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

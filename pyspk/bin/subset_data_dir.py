@@ -2,7 +2,7 @@
 import dataclasses
 import sys
 
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 from pyspk.io.datadir import DataDir, DataDirError, subset_data_dir
 from pyspk.io.tables import TableError, read_table
 
@@ -32,4 +32,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

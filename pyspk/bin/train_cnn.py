@@ -8,7 +8,7 @@ import dataclasses
 import os
 import sys
 
-from pyspk.bin.options import format_config, parse_options
+from pyspk.bin.options import format_config, parse_options, run_command
 from pyspk.io.atomic import atomic_write
 from pyspk.nnet.train import Trainer, TrainOptions
 from pyspk.nnet.vgg import build_model, count_parameters
@@ -41,4 +41,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

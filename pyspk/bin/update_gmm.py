@@ -10,7 +10,7 @@ import sys
 
 from pyspk.backend.full_gmm import load_ubm
 from pyspk.backend.gmm import GmmError, GmmStats
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 
 
 @dataclasses.dataclass
@@ -44,4 +44,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

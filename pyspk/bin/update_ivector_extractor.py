@@ -7,7 +7,7 @@ import dataclasses
 import sys
 
 from pyspk.backend.ivector import IvectorError, IvectorExtractor, IvectorStats, update
-from pyspk.bin.options import parse_options
+from pyspk.bin.options import parse_options, run_command
 
 
 @dataclasses.dataclass
@@ -40,4 +40,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)
