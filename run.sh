@@ -13,6 +13,19 @@
 #         8 i-vector + PLDA / SVM | 9 results table and DET plot
 # Results of the last run on the demo corpus: see README.md ("Results").
 set -euo pipefail
+# Relative paths given on the command line are the caller's: made absolute before moving to the recipe dir.
+args=() prev=
+for a in "$@"; do
+  case $prev in
+    --corpus-root|--data|--exp|--featdir|--noise-data|--config|--*-config) [[ -z $a || $a = /* ]] || a=$PWD/$a ;;
+  esac
+  case $a in
+    --corpus-root=[!/]*|--data=[!/]*|--exp=[!/]*|--featdir=[!/]*|--noise-data=[!/]*|--config=[!/]*|--*-config=[!/]*)
+      a=${a%%=*}=$PWD/${a#*=} ;;
+  esac
+  args+=("$a") prev=$a
+done
+set -- "${args[@]}"
 cd "$(dirname "$0")"
 . ./cmd.sh
 . ./path.sh
