@@ -20,7 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from pyspk.io.datadir import DataDir  # noqa: E402
 from pyspk.io.kaldi_table import ArkScpWriter  # noqa: E402
 from pyspk.io.tables import read_map, write_table  # noqa: E402
-from pyspk.nnet.extract import forward_utterances, pick_device  # noqa: E402
+from pyspk.device import pick_device  # noqa: E402
+from pyspk.nnet.extract import forward_utterances  # noqa: E402
 from pyspk.nnet.vgg import build_model  # noqa: E402
 
 

@@ -11,7 +11,8 @@ import time
 
 from pyspk.bin.options import parse_options, run_command
 from pyspk.io.datadir import DataDir
-from pyspk.nnet.extract import extract_embeddings, load_model, pick_device, write_speaker_means
+from pyspk.device import pick_device
+from pyspk.nnet.extract import extract_embeddings, load_model, write_speaker_means
 
 
 @dataclasses.dataclass

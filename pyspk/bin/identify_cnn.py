@@ -8,7 +8,8 @@ import dataclasses
 
 from pyspk.bin.options import parse_options, run_command
 from pyspk.io.datadir import DataDir
-from pyspk.nnet.extract import load_model, pick_device
+from pyspk.device import pick_device
+from pyspk.nnet.extract import load_model
 from pyspk.nnet.identify import identification_accuracy
 from pyspk.nnet.vgg import count_parameters
 from pyspk.results import record

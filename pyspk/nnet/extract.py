@@ -14,13 +14,6 @@ from pyspk.nnet.data import FeatureError, length_batches, load_feats, pad_batch,
 from pyspk.nnet.vgg import build_model
 
 
-def pick_device(name="auto"):
-    """"auto" -> cuda when available, else cpu; otherwise the named device."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
-
-
 def load_model(checkpoint_path, device):
     """Rebuild the network of a checkpoint in eval mode -> (model, checkpoint dict)."""
     state = load_checkpoint(checkpoint_path)

@@ -14,11 +14,11 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from pyspk.device import pick_device
 from pyspk.io.datadir import DataDir
 from pyspk.io.tables import write_table
 from pyspk.nnet.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from pyspk.nnet.data import EpochBatchSampler, TrainCrops
-from pyspk.nnet.extract import pick_device
 from pyspk.nnet.identify import identification_accuracy
 from pyspk.nnet.losses import JointLoss
 from pyspk.nnet.noise import NoiseInjector
