@@ -1,0 +1,58 @@
+"""Speed perturbation (utils/perturb_data_dir_speed.sh): each copy a new speaker, durations 1/f, pitch moved."""
+import os
+import subprocess
+
+import numpy as np
+import soundfile
+
+from pyspk.augment.speed_perturb import perturb_speed
+from pyspk.io.datadir import DataDir, validate_data_dir
+from pyspk.io.tables import write_map
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO = os.path.join(ROOT, "egs", "demo", "corpus", "wav")
+
+
+def test_speed_factor_scales_duration_and_frequency():
+    rate = 16000
+    t = np.arange(rate) / rate
+    tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    for factor in (0.9, 1.1):
+        out = perturb_speed(tone, factor, rate)
+        assert abs(len(out) - rate / factor) <= 1
+        peak = np.argmax(np.abs(np.fft.rfft(out))) * rate / len(out)
+        assert abs(peak - 440 * factor) < 2, (factor, peak)
+
+
+def test_data_dir_gets_perturbed_copies_as_new_speakers(tmp_path):
+    src = tmp_path / "src"
+    speakers = sorted(os.listdir(DEMO))[:2]
+    wav, utt2spk = {}, {}
+    for spk in speakers:
+        for name in sorted(os.listdir(os.path.join(DEMO, spk, "s0")))[:3]:
+            utt = f"{spk}-s0-{name.split('.')[0]}"
+            wav[utt], utt2spk[utt] = os.path.join(DEMO, spk, "s0", name), spk
+    bad = f"{speakers[1]}-s0-zzzzbroken"
+    (tmp_path / "broken.flac").write_bytes(b"not audio at all")
+    wav[bad], utt2spk[bad] = str(tmp_path / "broken.flac"), speakers[1]
+    src.mkdir()
+    write_map(src / "wav.scp", wav)
+    write_map(src / "utt2spk", utt2spk)
+    out = subprocess.run([os.path.join(ROOT, "utils", "perturb_data_dir_speed.sh"), "--factors", "0.9 1.1",
+                          str(src), str(tmp_path / "dst"), str(tmp_path / "audio")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert f"{bad}: skipped" in out.stdout + out.stderr
+    dst = DataDir(tmp_path / "dst")
+    validate_data_dir(dst.path)
+    assert len(dst.utts) == 3 * 6
+    assert set(dst.speakers) == {p + s for s in speakers for p in ("", "sp0.9-", "sp1.1-")}
+    dur = dst.read("utt2dur")
+    for utt in list(wav)[:6]:
+        original = soundfile.info(wav[utt]).frames
+        for factor in (0.9, 1.1):
+            copy = dst.wav_scp[f"sp{factor:g}-{utt}"]
+            assert os.path.isabs(copy)
+            frames = soundfile.info(copy).frames
+            assert abs(frames - original / factor) <= 1
+            assert abs(float(dur[f"sp{factor:g}-{utt}"]) - frames / 16000) < 1e-3
