@@ -56,3 +56,19 @@ def test_data_dir_gets_perturbed_copies_as_new_speakers(tmp_path):
             frames = soundfile.info(copy).frames
             assert abs(frames - original / factor) <= 1
             assert abs(float(dur[f"sp{factor:g}-{utt}"]) - frames / 16000) < 1e-3
+
+
+def test_keep_speakers_adds_utterances_not_speakers(tmp_path):
+    src = tmp_path / "src"
+    spk = sorted(os.listdir(DEMO))[0]
+    names = sorted(os.listdir(os.path.join(DEMO, spk, "s0")))[:2]
+    src.mkdir()
+    write_map(src / "wav.scp", {f"{spk}-s0-{n.split('.')[0]}": os.path.join(DEMO, spk, "s0", n) for n in names})
+    write_map(src / "utt2spk", {f"{spk}-s0-{n.split('.')[0]}": spk for n in names})
+    out = subprocess.run([os.path.join(ROOT, "utils", "perturb_data_dir_speed.sh"), "--keep-speakers", "true",
+                          str(src), str(tmp_path / "dst"), str(tmp_path / "audio")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr + out.stdout
+    dst = DataDir(tmp_path / "dst")
+    validate_data_dir(dst.path)
+    assert dst.speakers == [spk] and len(dst.utts) == 6
+    assert {u.rsplit("-", 1)[1] for u in dst.utts if "-sp" in u} == {"sp0.9", "sp1.1"}

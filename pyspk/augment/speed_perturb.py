@@ -6,7 +6,9 @@ becomes ``1/f`` times the original. It is done as Kaldi's ``sox speed f`` does: 
 from ``rate`` to ``rate / f`` Hz and read them back at ``rate``.
 
 A perturbed utterance ``u`` of speaker ``s`` becomes utterance ``sp<f>-u`` of speaker ``sp<f>-s`` (the
-utterance id still starts with the speaker id, so sorting by utterance sorts by speaker). Its audio is
+utterance id still starts with the speaker id, so sorting by utterance sorts by speaker). With
+``keep_speakers`` (augmentation for identification, whose classes must stay the corpus' speakers) it
+becomes utterance ``u-sp<f>`` of the same speaker ``s`` instead. Its audio is
 written once as 16-bit FLAC under ``<audio_dir>/sp<f>/``, so the data dir stays a plain Kaldi data dir
 (``wav.scp`` names files) that every later step reads like any other.
 """
@@ -39,8 +41,9 @@ def prefix(factor):
     return f"sp{factor:g}-"
 
 
-def perturb_data_dir_speed(src, dst, audio_dir, factors=(0.9, 1.1), rate=16000):
-    """Make data dir ``dst``: ``src`` itself plus one copy per speed factor, each a new set of speakers.
+def perturb_data_dir_speed(src, dst, audio_dir, factors=(0.9, 1.1), rate=16000, keep_speakers=False):
+    """Make data dir ``dst``: ``src`` itself plus one copy per speed factor, each a new set of speakers
+    (or, with ``keep_speakers``, more utterances of the same speakers).
 
     Writes ``dst/{wav.scp,utt2spk,spk2utt,utt2dur}`` (and ``spk2gender`` when ``src`` has it); the
     perturbed audio goes to ``audio_dir/sp<f>/<utt>.flac`` (absolute paths in ``wav.scp``). An
@@ -72,8 +75,11 @@ def perturb_data_dir_speed(src, dst, audio_dir, factors=(0.9, 1.1), rate=16000):
             perturbed = perturb_speed(samples, factor, rate)
             with atomic_write(out, "wb") as f:
                 soundfile.write(f, perturbed, rate, format="FLAC", subtype="PCM_16")
-            new = prefix(factor) + utt
-            tables["wav.scp"][new], tables["utt2spk"][new] = out, prefix(factor) + spk
+            if keep_speakers:
+                new, new_spk = f"{utt}-{prefix(factor).rstrip('-')}", spk
+            else:
+                new, new_spk = prefix(factor) + utt, prefix(factor) + spk
+            tables["wav.scp"][new], tables["utt2spk"][new] = out, new_spk
             tables["utt2dur"][new] = f"{len(perturbed) / rate:.3f}"
         if i % 500 == 0:
             logger.info(f"perturbed {i} of {len(d.utts)} utterances")
@@ -83,7 +89,9 @@ def perturb_data_dir_speed(src, dst, audio_dir, factors=(0.9, 1.1), rate=16000):
     for name, table in tables.items():
         write_map(os.path.join(dst, name), table)
     write_spk2utt(dst, tables["utt2spk"])
-    if gender:
+    if gender and keep_speakers:
+        write_map(os.path.join(dst, "spk2gender"), gender)
+    elif gender:
         write_map(os.path.join(dst, "spk2gender"),
                   {prefix(f) + s if f else s: g for s, g in gender.items() for f in (0, *factors)})
     n_spk = len(set(tables["utt2spk"].values()))

@@ -16,6 +16,7 @@ class Options:
     """Make <dst-data>: <src-data> plus speed-perturbed copies as new speakers (audio under <audio-dir>)."""
     factors: str = "0.9 1.1"   # speed factors besides 1 (duration becomes 1/f)
     sample_rate: int = 16000   # Hz
+    keep_speakers: bool = False  # copies keep their speaker (utt ids <utt>-sp<f>): augmentation for identification
 
 
 def main(argv=None):
@@ -25,7 +26,7 @@ def main(argv=None):
         factors = tuple(float(x) for x in opts.factors.split())
     except ValueError:
         raise ValueError(f"--factors: expected numbers, got {opts.factors!r}") from None
-    perturb_data_dir_speed(args.src, args.dst, args.audio_dir, factors, opts.sample_rate)
+    perturb_data_dir_speed(args.src, args.dst, args.audio_dir, factors, opts.sample_rate, opts.keep_speakers)
 
 
 if __name__ == "__main__":
