@@ -1,10 +1,11 @@
 """Trial lists and score files.
 
 Trials, Kaldi form (what pyspk writes): ``enroll test target|nontarget`` one a line.
-Trials, VoxCeleb form (read only): ``1|0 path/a.wav path/b.wav``; a path maps to an id by the
-DESIGN rule (extension stripped, ``/`` -> ``-``), e.g. ``id10270/x6uYqmx31kE/00001.wav`` ->
+Trials, VoxCeleb form (read only): ``1|0 path/a.wav path/b.wav``; a path maps to an id by
+``pyspk.io.voxceleb.utt_id`` (extension stripped, ``/`` -> ``-``), e.g. ``id10270/x6uYqmx31kE/00001.wav`` ->
 ``id10270-x6uYqmx31kE-00001``.
-Scores: ``enroll test score`` one a line, in trial order.
+Scores: ``enroll test score`` one a line, in trial order (pyspk writes the trials' ids; a score file
+may name the sides by audio path instead, as most toolkits write VoxCeleb scores).
 Every error names ``file:line``.
 """
 import dataclasses
@@ -35,6 +36,15 @@ class Trials:
     def ids(self):
         """Sorted distinct ids named on either side."""
         return sorted(set(self.enroll) | set(self.test))
+
+    def check_both_classes(self):
+        """Fail (TrialsError naming the file) unless the list holds target and nontarget trials: a
+        list left with one class (e.g. after utterances were skipped) has no EER or minDCF."""
+        n_target = int(self.target.sum())
+        if n_target == 0 or n_target == len(self):
+            only = "target" if n_target else "nontarget"
+            raise TrialsError(f"{self.path}: all {len(self)} trials are {only} trials; EER and minDCF need "
+                              "both classes (were the utterances of some speakers skipped?)")
 
     def line_of(self, key):
         """``path:line`` of the first trial naming ``key`` (for error messages)."""
@@ -109,8 +119,9 @@ def write_scores(path, trials, scores):
 def read_scores(path, trials):
     """Read a score file ``enroll test score`` -> float64 array (n_trials,) in trial order.
 
-    The file may list the trials in any order (another system's file), but it must score every
-    trial exactly once and nothing else; scores must be finite numbers. Also returns the order
+    The file may list the trials in any order (another system's file) and name each side by its id or
+    by its audio path (``id10270/x6uYqmx31kE/00001.wav``, mapped by ``utt_id``), but it must score
+    every trial exactly once and nothing else; scores must be finite numbers. Also returns the order
     in which the file lists the trials (for Kaldi's order-dependent tie handling in minDCF):
     ``(scores, file_order)`` with ``file_order[j]`` = trial index of the file's j-th line.
     """
@@ -130,6 +141,8 @@ def read_scores(path, trials):
             key = (fields[0], fields[1])
             i = index.get(key)
             if i is None:
+                i = index.get((utt_id(key[0]), utt_id(key[1])))
+            if i is None:
                 raise TrialsError(f"{path}:{lineno}: trial {key[0]} {key[1]} is not in {trials.path}")
             try:
                 s = float(fields[2])
@@ -146,3 +159,23 @@ def read_scores(path, trials):
         raise TrialsError(f"{path}: scores {len(order)} of {len(trials)} trials; first missing: "
                           f"{trials.enroll[missing]} {trials.test[missing]} ({trials.path}:{missing + 1})")
     return scores, np.array(order, dtype=np.int64)
+
+
+def pair_trials(utt2spk, max_nontarget=0, seed=0):
+    """Trials among the utterances of ``utt2spk`` (dict utt -> speaker): every same-speaker pair
+    (target) and every different-speaker pair (nontarget) once, as (enroll, test, "target"|"nontarget")
+    rows in C-locale order; ``max_nontarget`` > 0 keeps that many nontarget pairs, drawn without
+    replacement with ``seed``. For development and calibration lists made from training speakers."""
+    utts = sorted(utt2spk)
+    target, nontarget = [], []
+    for i, a in enumerate(utts):
+        for b in utts[i + 1:]:
+            (target if utt2spk[a] == utt2spk[b] else nontarget).append((a, b))
+    if 0 < max_nontarget < len(nontarget):
+        keep = np.random.default_rng(seed).choice(len(nontarget), max_nontarget, replace=False)
+        nontarget = [nontarget[i] for i in sorted(keep)]
+    if not target or not nontarget:
+        raise TrialsError(f"{len(utts)} utterances of {len(set(utt2spk.values()))} speaker(s) give "
+                          f"{len(target)} target and {len(nontarget)} nontarget trials; need both")
+    rows = [(a, b, "target") for a, b in target] + [(a, b, "nontarget") for a, b in nontarget]
+    return sorted(rows)
