@@ -8,7 +8,10 @@
   the cost is normalised by min(c_miss * p_target, c_fa * (1 - p_target)).
 - ``roc_eer``: the EER where the linearly interpolated ROC crosses FNR = FPR (no Kaldi quirks).
 - ``det_curve``: miss and false-alarm rates at every distinct threshold (for DET plots).
-- ``topk_accuracy``: identification top-k accuracy in percent.
+- ``cllr``, ``min_cllr``, ``act_dcf``: calibration-sensitive costs as BOSARIS defines them
+  (Brümmer & du Preez 2006), scores taken as natural-log likelihood ratios.
+- ``eer_bootstrap_ci``: a confidence interval of the Kaldi EER by resampling speakers.
+- ``true_class_rank``, ``topk_accuracy``: identification; a tie counts against the system.
 
 Scores are 1-D arrays (higher = more likely the same speaker); labels are 1-D arrays of
 bool/0-1 (1 = target trial), same length. Rates are fractions in [0, 1] unless said otherwise.
@@ -131,14 +134,169 @@ def format_metrics(metrics, p_targets=P_TARGETS):
     return "\n".join(lines)
 
 
-def topk_accuracy(scores, labels, ks=(1, 5)):
-    """Identification accuracy in percent for each k: a test is right when fewer than k classes
-    score strictly higher than its true class. ``scores`` is (n_tests, n_classes), ``labels``
-    (n_tests,) class indices. Returns {k: percent}."""
+# Calibration-sensitive costs (BOSARIS toolkit, Brümmer & du Preez 2006). Scores are taken as
+# natural-log likelihood ratios log p(x | target) / p(x | non-target).
+
+def _tar_non(scores, labels):
+    scores, labels = _check_scores(scores, labels)
+    scores = scores.astype(np.float64)
+    return scores[labels], scores[~labels]
+
+
+def _cllr(tar, non):
+    """Cllr in bits of target and non-target LLRs; +-inf LLRs are allowed (PAV produces them)."""
+    return float((np.mean(np.logaddexp(0, -tar)) + np.mean(np.logaddexp(0, non))) / (2 * np.log(2)))
+
+
+def cllr(scores, labels):
+    """Cllr in bits, BOSARIS ``cllr.m``: the logarithmic cost at prior 0.5,
+    (mean over targets of log2(1 + e^-s) + mean over non-targets of log2(1 + e^s)) / 2.
+    0 is perfect; all-zero LLRs ("no information") give exactly 1."""
+    return _cllr(*_tar_non(scores, labels))
+
+
+def pav(y, weights):
+    """Pool adjacent violators: the non-decreasing sequence (n,) closest to ``y`` (n,) in
+    ``weights``-weighted least squares, i.e. isotonic regression of y on its position."""
+    sums, wsum, lens = [], [], []
+    for yi, wi in zip(np.asarray(y, dtype=np.float64).tolist(), np.asarray(weights, dtype=np.float64).tolist()):
+        s, w, n = yi * wi, wi, 1
+        while sums and sums[-1] * w >= s * wsum[-1]:  # previous block's mean >= this one's: pool
+            s, w, n = s + sums.pop(), w + wsum.pop(), n + lens.pop()
+        sums.append(s)
+        wsum.append(w)
+        lens.append(n)
+    return np.repeat(np.array(sums) / np.array(wsum), lens)
+
+
+def optimal_llrs(scores, labels):
+    """The LLRs (n,) of the best monotonic non-decreasing recalibration of ``scores`` on these very
+    trials (BOSARIS ``optimal_llr.m`` without its Laplace smoothing): PAV of the labels over the
+    sorted scores gives the posterior P(target | score), minus the empirical prior log odds
+    log(n_tar / n_non). Tied scores are pooled first (they share one LLR, as any calibration map
+    must give them; BOSARIS instead orders ties non-targets first). May contain +-inf."""
+    scores, labels = _check_scores(scores, labels)
+    values, inverse = np.unique(scores.astype(np.float64), return_inverse=True)
+    count = np.bincount(inverse, minlength=len(values)).astype(np.float64)
+    n_tar = np.bincount(inverse, weights=labels.astype(np.float64), minlength=len(values))
+    posterior = pav(n_tar / count, count)
+    n_t = labels.sum()
+    with np.errstate(divide="ignore"):
+        log_odds = np.log(posterior) - np.log1p(-posterior) - np.log(n_t / (len(labels) - n_t))
+    return log_odds[inverse]
+
+
+def min_cllr(scores, labels):
+    """Cllr (bits) after the optimal monotonic recalibration (``optimal_llrs``), BOSARIS ``min_cllr.m``:
+    the discrimination part of Cllr; Cllr - minCllr is the calibration loss. <= 1 and <= Cllr."""
+    _, labels = _check_scores(scores, labels)
+    llrs = optimal_llrs(scores, labels)
+    return _cllr(llrs[labels], llrs[~labels])
+
+
+def act_dcf(scores, labels, p_target=0.01):
+    """Normalised actual DCF of Bayes decisions on the LLRs, BOSARIS ``fast_actDCF.m`` (unit costs):
+    accept when score >= -logit(p_target); (p * P_miss + (1 - p) * P_fa) / min(p, 1 - p)."""
+    if not 0 < p_target < 1:
+        raise ValueError(f"p_target must be in (0, 1), got {p_target}")
+    tar, non = _tar_non(scores, labels)
+    threshold = np.log((1 - p_target) / p_target)
+    p_miss = np.mean(tar < threshold)
+    p_fa = np.mean(non >= threshold)
+    return float((p_target * p_miss + (1 - p_target) * p_fa) / min(p_target, 1 - p_target))
+
+
+def calibration_metrics(scores, labels, p_targets=P_TARGETS):
+    """Dict with ``cllr``, ``min_cllr`` (bits) and ``actdcf_<p>`` for each p_target."""
+    out = {"cllr": cllr(scores, labels), "min_cllr": min_cllr(scores, labels)}
+    for p in p_targets:
+        out[f"actdcf_{p:g}"] = act_dcf(scores, labels, p)
+    return out
+
+
+def format_calibration(metrics, p_targets=P_TARGETS):
+    """``Cllr: 0.4312``, ``minCllr: 0.3012``, ``actDCF(p-target=0.01): 0.5123``... lines."""
+    lines = [f"Cllr: {metrics['cllr']:.4f}", f"minCllr: {metrics['min_cllr']:.4f}"]
+    lines += [f"actDCF(p-target={p:g}): {metrics[f'actdcf_{p:g}']:.4f}" for p in p_targets]
+    return "\n".join(lines)
+
+
+def _weighted_kaldi_eer(tar, tar_w, non, non_w):
+    """``kaldi_eer`` of sorted float32 ``tar``/``non`` each repeated by its integer weight, without
+    materialising the repeats: position t of the repeated list is element searchsorted(cumsum, t)."""
+    tar_cum, non_cum = np.cumsum(tar_w), np.cumsum(non_w)
+    n_tar, n_non = int(tar_cum[-1]), int(non_cum[-1])
+    t = np.arange(n_tar - 1, dtype=np.int64)
+    non_pos = np.maximum(n_non - 1 - (n_non * t) // n_tar, 0)
+    tar_at = tar[np.searchsorted(tar_cum, t, side="right")]
+    non_at = non[np.searchsorted(non_cum, non_pos, side="right")]
+    hits = np.flatnonzero(non_at < tar_at)
+    return (int(hits[0]) if len(hits) else n_tar - 1) / n_tar
+
+
+def eer_bootstrap_ci(scores, labels, enroll_spk, test_spk, n_boot=1000, seed=0, level=0.95):
+    """Percentile bootstrap interval (lo, hi), in percent, of the Kaldi EER, resampling speakers.
+
+    Each of the ``n_boot`` draws picks as many speakers as the trials name (enrollment and test
+    sides together), uniformly with replacement (numpy ``default_rng(seed)``, so the interval is
+    deterministic), and keeps the trials among the drawn speakers, each drawn speaker a distinct
+    copy: a target trial of speaker s counts m_s times, a non-target trial of speakers a, b
+    m_a * m_b times (m = times drawn). Draws without a target or a non-target trial are skipped;
+    more than half skipped is an error. ``enroll_spk``/``test_spk``: the speaker of each trial's sides.
+    Returns (lo, hi, draws used).
+    """
+    scores, labels = _check_scores(scores, labels)
+    enroll_spk, test_spk = np.asarray(enroll_spk), np.asarray(test_spk)
+    if enroll_spk.shape != scores.shape or test_spk.shape != scores.shape:
+        raise ValueError("need the enrollment and test speaker of every trial")
+    bad = labels & (enroll_spk != test_spk)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"target trial {i + 1} has two speakers ({enroll_spk[i]}, {test_spk[i]})")
+    speakers, codes = np.unique(np.concatenate([enroll_spk, test_spk]), return_inverse=True)
+    enroll_code, test_code = codes[:len(scores)], codes[len(scores):]
+    order = np.argsort(scores.astype(np.float32), kind="stable")
+    tar_i = order[labels[order]]
+    non_i = order[~labels[order]]
+    tar, non = scores[tar_i].astype(np.float32), scores[non_i].astype(np.float32)
+    rng = np.random.default_rng(seed)
+    eers = []
+    for _ in range(n_boot):
+        m = np.bincount(rng.integers(0, len(speakers), len(speakers)), minlength=len(speakers))
+        tar_w = m[enroll_code[tar_i]]
+        non_w = m[enroll_code[non_i]] * m[test_code[non_i]]
+        if tar_w.sum() > 0 and non_w.sum() > 0:
+            eers.append(_weighted_kaldi_eer(tar, tar_w, non, non_w))
+    if len(eers) * 2 < n_boot:
+        raise ValueError(f"only {len(eers)} of {n_boot} speaker draws held both target and non-target "
+                         f"trials ({len(speakers)} speakers): too few speakers for a bootstrap")
+    lo, hi = np.percentile(100 * np.array(eers), [50 * (1 - level), 50 * (1 + level)])
+    return float(lo), float(hi), len(eers)
+
+
+def true_class_rank(scores, labels):
+    """Rank (n,) of each test's true class among (n, classes) ``scores``, 1 = best: one plus the
+    number of other classes scoring at least as high. A tie therefore counts against the system."""
     scores = np.asarray(scores)
     labels = np.asarray(labels)
     if scores.ndim != 2 or labels.shape != (scores.shape[0],):
         raise ValueError(f"scores must be (n, classes) and labels (n,), got {scores.shape}, {labels.shape}")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"{np.count_nonzero(~np.isfinite(scores))} class scores are NaN or infinite")
     true = scores[np.arange(len(labels)), labels]
-    rank = (scores > true[:, None]).sum(axis=1)
-    return {k: 100.0 * float(np.mean(rank < k)) for k in ks}
+    return (scores >= true[:, None]).sum(axis=1)  # the true class itself counts as the 1
+
+
+def rank_accuracy(ranks, ks=(1, 5)):
+    """{k: percent of ``ranks`` (from ``true_class_rank``) that are <= k}."""
+    ranks = np.asarray(ranks)
+    if len(ranks) == 0:
+        raise ValueError("no test to compute an identification accuracy of")
+    return {k: 100.0 * float(np.mean(ranks <= k)) for k in ks}
+
+
+def topk_accuracy(scores, labels, ks=(1, 5)):
+    """Identification top-k accuracy in percent, {k: percent}: a test is right at k when its true
+    class's rank (``true_class_rank``: ties count against) is <= k. ``scores`` (n, classes),
+    ``labels`` (n,) class indices."""
+    return rank_accuracy(true_class_rank(scores, labels), ks)

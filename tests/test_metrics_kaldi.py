@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_curve
 
-from pyspk.metrics import (det_curve, format_metrics, kaldi_eer, min_dcf, roc_eer, topk_accuracy,
-                           verification_metrics)
+from pyspk.metrics import det_curve, format_metrics, kaldi_eer, min_dcf, roc_eer, verification_metrics
 
 
 def split(tar, non):
@@ -140,9 +139,3 @@ def test_bad_input_is_an_error():
     with pytest.raises(ValueError, match="need target and non-target"):
         kaldi_eer([0.1, 0.2], [1, 1])
 
-
-def test_topk_accuracy():
-    scores = np.array([[0.9, 0.1, 0.0], [0.2, 0.5, 0.3], [0.3, 0.3, 0.4]])
-    # test 0: rank 0; test 1 (true 0): rank 2; test 2 (true 1): rank 1 (ties with class 0 don't count)
-    acc = topk_accuracy(scores, np.array([0, 0, 1]), ks=(1, 2, 3))
-    assert acc == {1: pytest.approx(100 / 3), 2: pytest.approx(200 / 3), 3: 100.0}
