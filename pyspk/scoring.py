@@ -10,6 +10,7 @@ Pipeline (Kaldi's x-vector recipe order): x -> x - mean(train) -> LDA -> length 
 sqrt(dim) -> cosine or PLDA. The mean, LDA and PLDA are estimated on train vectors passed through
 the same earlier steps.
 """
+import collections
 import dataclasses
 
 import numpy as np
@@ -160,32 +161,39 @@ def asnorm(scores, a_idx, b_idx, mean, std):
     return 0.5 * ((scores - mean[a_idx]) / std[a_idx] + (scores - mean[b_idx]) / std[b_idx])
 
 
-def stack_vectors(keys, arrays):
-    """1-D arrays of one length -> float64 matrix (n, d); a wrong shape or a NaN/inf names its key."""
-    shape = np.shape(arrays[0])
+def stack_vectors(keys, arrays, source="vectors"):
+    """1-D arrays of one length -> float64 matrix (n, d); a NaN/inf or a shape unlike the others'
+    (the most common one, so one odd vector is named, not a healthy one) names its key and ``source``."""
+    shapes = collections.Counter(np.shape(v) for v in arrays)
+    shape = shapes.most_common(1)[0][0] if shapes else None
     for key, v in zip(keys, arrays):
         if np.ndim(v) != 1 or np.shape(v) != shape:
-            raise ValueError(f"vector of {key!r} has shape {np.shape(v)}; expected {shape} like {keys[0]!r}")
+            raise ValueError(f"{source}: vector of {key!r} has shape {np.shape(v)}; {shapes[shape]} of "
+                             f"{len(arrays)} vectors have shape {shape}")
     x = np.stack(arrays).astype(np.float64)
     finite = np.isfinite(x).all(axis=1)
     if not finite.all():
-        raise ValueError(f"vector of {keys[int(np.flatnonzero(~finite)[0])]!r} contains NaN or inf")
+        raise ValueError(f"{source}: vector of {keys[int(np.flatnonzero(~finite)[0])]!r} contains NaN or inf")
     return x
 
 
-def score_trials(config, vectors, trials, train=None, train_labels=None):
+def score_trials(config, vectors, trials, train=None, train_labels=None, sources=("vectors", "train vectors")):
     """Score a Trials list (pyspk.io.trials) -> float64 (n_trials,) in trial order.
 
     ``vectors`` maps every id named by the trials to a 1-D vector (other keys are ignored);
     ``train``/``train_labels`` as for ``Scorer.fit``. An id with no vector is an error naming
-    the trials line.
+    the trials line; train and trial vectors of different dimension an error naming both
+    ``sources`` (where each set came from, e.g. its scp file) and both dimensions.
     """
     ids = trials.ids()
     missing = [k for k in ids if k not in vectors]
     if missing:
         raise KeyError(f"{trials.line_of(missing[0])}: no vector for {missing[0]!r} "
                        f"({len(missing)} ids of the trials have none)")
-    x = stack_vectors(ids, [vectors[k] for k in ids])
+    x = stack_vectors(ids, [vectors[k] for k in ids], sources[0])
+    if train is not None and np.shape(train)[1] != x.shape[1]:
+        raise ValueError(f"{sources[0]} are {x.shape[1]}-dimensional but {sources[1]} are "
+                         f"{np.shape(train)[1]}-dimensional: they must come from one model")
     pos = {k: i for i, k in enumerate(ids)}
     enroll_idx = np.fromiter((pos[k] for k in trials.enroll), dtype=np.int64, count=len(trials))
     test_idx = np.fromiter((pos[k] for k in trials.test), dtype=np.int64, count=len(trials))

@@ -168,7 +168,22 @@ def test_options_that_need_train_data_say_so():
 
 def test_bad_vectors_name_their_key():
     trials = Trials(["a"], ["b"], np.array([True]))
-    with pytest.raises(ValueError, match=r"vector of 'b' has shape \(2,\); expected \(3,\)"):
+    with pytest.raises(ValueError, match=r"vector of 'b' has shape \(2,\); 1 of 2 vectors have shape \(3,\)"):
         score_trials(ScoringConfig(), {"a": np.ones(3), "b": np.ones(2)}, trials)
     with pytest.raises(ValueError, match=r"vector of 'b' contains NaN or inf"):
         score_trials(ScoringConfig(), {"a": np.ones(3), "b": np.array([1.0, np.nan, 0.0])}, trials)
+
+
+def test_an_odd_first_vector_is_the_one_named():
+    """The first key (sorted) has the odd dimension: it is named, not the healthy key after it."""
+    trials = Trials(["a", "a"], ["b", "c"], np.array([True, False]))
+    vectors = {"a": np.ones(5), "b": np.ones(3), "c": np.arange(3.0)}
+    with pytest.raises(ValueError, match=r"vectors: vector of 'a' has shape \(5,\); 2 of 3 vectors have shape \(3,\)"):
+        score_trials(ScoringConfig(), vectors, trials)
+
+
+def test_train_and_trial_vectors_of_different_dimension_name_both():
+    trials = Trials(["a"], ["b"], np.array([True]))
+    vectors = {"a": np.ones(3), "b": np.arange(3.0)}
+    with pytest.raises(ValueError, match=r"test.scp are 3-dimensional but train.scp are 4-dimensional"):
+        score_trials(ScoringConfig(mean_norm=True), vectors, trials, np.ones((6, 4)), sources=("test.scp", "train.scp"))

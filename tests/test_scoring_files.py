@@ -178,3 +178,55 @@ def test_score_metrics_results_steps_on_the_demo_trials(tmp_path):
     run = sh("steps/score.sh", DEMO_TRIALS, str(tmp_path / "few.scp"), str(tmp_path / "never"))
     assert run.returncode != 0 and "no vector for" in run.stderr and DEMO_TRIALS in run.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_score_file_keyed_by_audio_paths_reads_as_the_ids(tmp_path):
+    """Most toolkits write VoxCeleb scores with the trial list's audio paths as keys."""
+    vox = write(tmp_path / "veri_test.txt", "1 id10270/x6uYqmx31kE/00001.wav id10270/8jEAjG6SegY/00008.wav\n"
+                                            "0 id10270/x6uYqmx31kE/00001.wav id10300/ize_eiCFEg0/00003.wav\n")
+    trials = read_trials(vox)
+    by_path = write(tmp_path / "scores", "id10270/x6uYqmx31kE/00001.wav id10300/ize_eiCFEg0/00003.wav -1.5\n"
+                                         "id10270/x6uYqmx31kE/00001.wav id10270/8jEAjG6SegY/00008.wav 2.25\n")
+    scores, order = read_scores(by_path, trials)
+    assert scores.tolist() == [2.25, -1.5] and order.tolist() == [1, 0]
+    twice = write(tmp_path / "twice", "id10270-x6uYqmx31kE-00001 id10270-8jEAjG6SegY-00008 2\n"
+                                      "id10270/x6uYqmx31kE/00001.wav id10270/8jEAjG6SegY/00008.wav 2\n")
+    with pytest.raises(TrialsError, match=r"twice:2: trial .* scored twice"):
+        read_scores(twice, trials)
+
+
+def _score_main(*argv):
+    """pyspk.bin.score's main in-process -> its error message (None on success)."""
+    from pyspk.bin.score import main
+    try:
+        main([str(a) for a in argv])
+    except SystemExit as e:
+        return str(e.code)
+    return None
+
+
+def _write_vectors(path, vectors):
+    with ArkScpWriter(str(path).replace(".scp", ".ark"), path) as w:
+        for key in sorted(vectors):
+            w.write(key, np.asarray(vectors[key], dtype=np.float32))
+    return path
+
+
+def test_a_trial_list_with_one_class_fails_before_scoring(tmp_path):
+    # What is left of a list after the nontarget side's speakers had no usable audio.
+    trials = write(tmp_path / "trials", "a b target\nc d target\n")
+    scp = _write_vectors(tmp_path / "x.scp", {k: np.ones(4) for k in "abcd"})
+    error = _score_main(trials, scp, tmp_path / "scores")
+    assert error == f"score: {trials}: all 2 trials are target trials; EER and minDCF need both classes " \
+                    "(were the utterances of some speakers skipped?)"
+    assert not (tmp_path / "scores").exists()
+
+
+def test_train_and_test_vectors_of_different_dimension_name_both_files(tmp_path):
+    trials = write(tmp_path / "trials", "a b target\na c nontarget\n")
+    test_scp = _write_vectors(tmp_path / "test.scp", {k: np.arange(4.0) + i for i, k in enumerate("abc")})
+    rng = np.random.default_rng(0)
+    train_scp = _write_vectors(tmp_path / "train.scp", {f"t{i}": rng.normal(size=6) for i in range(8)})
+    error = _score_main("--train-vectors", train_scp, trials, test_scp, tmp_path / "scores")
+    assert error == f"score: {test_scp} are 4-dimensional but {train_scp} are 6-dimensional: they must come " \
+                    "from one model"

@@ -45,7 +45,7 @@ def load_train(opts):
         if not keys:
             sys.exit(f"score: no key of {opts.train_vectors} is an utterance of {opts.train_data}/utt2spk")
         labels = np.array([utt2spk[u] for u in keys])
-    return stack_vectors(keys, [table[k] for k in keys]), labels
+    return stack_vectors(keys, [table[k] for k in keys], opts.train_vectors), labels
 
 
 def main(argv=None):
@@ -55,6 +55,7 @@ def main(argv=None):
     start = time.time()
     try:
         trials = read_trials(args.trials)
+        trials.check_both_classes()
         table = load_scp(args.vectors)
         vectors = {k: table[k] for k in trials.ids() if k in table}
         train = labels = None
@@ -62,7 +63,7 @@ def main(argv=None):
             train, labels = load_train(opts)
             speakers = "" if labels is None else f" of {len(set(labels))} speakers"
             log(f"score: {len(train)} train vectors{speakers}")
-        scores = score_trials(opts, vectors, trials, train, labels)
+        scores = score_trials(opts, vectors, trials, train, labels, sources=(args.vectors, opts.train_vectors))
         write_scores(args.scores_out, trials, scores)
     except (ValueError, KeyError) as e:
         sys.exit(f"score: {e.args[0] if isinstance(e, KeyError) else e}")
