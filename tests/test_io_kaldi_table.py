@@ -93,3 +93,37 @@ def test_concatenate_scps_sorts_and_rejects_duplicates(tmp_path):
     assert [l.split()[0] for l in open(tmp_path / "all.scp")] == ["a", "b"]
     with pytest.raises(KaldiTableError, match="also in"):
         concatenate_scps([s1, s1], tmp_path / "dup.scp")
+
+
+def test_entry_of_a_rewritten_ark_fails_naming_scp_line_ark_and_offset(tmp_path):
+    """Issue case: run B rewrites run A's ark; A's scp must not return B's matrices."""
+    a = {"spk1-a": np.zeros((5, 3), np.float32), "spk1-b": np.ones((5, 3), np.float32)}
+    ark, scp = _write(tmp_path, a, "a")
+    old_scp = tmp_path / "old.scp"
+    os.replace(scp, old_scp)
+    _write(tmp_path, {"spk1-b": np.full((5, 3), 2, np.float32), "spk1-c": np.full((5, 3), 3, np.float32)}, "a")
+    table = load_scp(str(old_scp))
+    offset = open(old_scp).read().splitlines()[1].rsplit(":", 1)[1]
+    with pytest.raises(KaldiTableError, match=rf"old.scp:2: {ark} at offset {offset} does not hold key 'spk1-b'"):
+        table["spk1-b"]
+    with pytest.raises(KaldiTableError, match="does not hold key 'spk1-a'"):
+        read_entry(open(old_scp).read().split()[1], what="features of spk1-a", key="spk1-a")
+
+
+def test_truncated_or_missing_ark_never_gives_a_short_vector(tmp_path):
+    ark, scp = _write(tmp_path, {"v": np.arange(100, dtype=np.float32)})
+    with open(ark, "r+b") as f:
+        f.truncate(200)  # kaldiio alone returns a short vector here
+    with pytest.raises(KaldiTableError, match=rf"x.scp:1: {ark} at offset \d+: truncated"):
+        load_scp(str(scp))["v"]
+    os.unlink(ark)
+    with pytest.raises(KaldiTableError, match=rf"x.scp:1: cannot open {ark}: No such file"):
+        load_scp(str(scp))["v"]
+
+
+def test_row_ranges_read_like_kaldi(tmp_path):
+    mat = np.arange(40, dtype=np.float32).reshape(8, 5)
+    _, scp = _write(tmp_path, {"m": mat})
+    value = open(scp).read().split()[1]
+    np.testing.assert_array_equal(read_entry(value + "[2:4]", key="m"), mat[2:5])
+    np.testing.assert_array_equal(read_entry(value + "[1:2,0:1]", key="m"), mat[1:3, 0:2])

@@ -55,8 +55,8 @@ def iter_frames(data_dir, opts, log=print, utts=None):
             reason, where = "no entry in vad.scp", vad_path
         else:
             try:
-                feats = read_entry(feats_scp[utt], f"features of {utt}")
-                vad = read_entry(vad_scp[utt], f"VAD of {utt}") if opts.use_vad else None
+                feats = read_entry(feats_scp[utt], f"features of {utt}", key=utt)
+                vad = read_entry(vad_scp[utt], f"VAD of {utt}", key=utt) if opts.use_vad else None
                 frames = process_frames(feats, vad, opts)
                 if frames.shape[0] == 0:
                     reason, where = "no voiced frames", vad_path

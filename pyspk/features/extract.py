@@ -99,7 +99,7 @@ def transform_features(feats_scp, compute, ark_path, scp_path, name="compute-vad
     """
     def load(utt, value, stats):
         try:
-            return read_entry(value, what=f"features of {utt}")
+            return read_entry(value, what=f"features of {utt}", key=utt)
         except KaldiTableError as e:
             raise _Skip(str(e)) from None
 

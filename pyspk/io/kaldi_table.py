@@ -2,11 +2,17 @@
 
 Writing goes through :class:`ArkScpWriter`, which is atomic: the ark and the scp are written to temp
 files and renamed into place (ark first) only when every entry is written, so an interrupted job leaves
-no scp that points at partial data. Reading goes through kaldiio; the bytes are Kaldi's own binary
+no scp that points at partial data. Reading decodes with kaldiio; the bytes are Kaldi's own binary
 format (``\\0B`` + ``FM``/``FV`` + sizes + little-endian float32), so Kaldi and kaldi-native-io read them.
+
+Every read of an ``ark:offset`` entry checks that the ark stores the expected key just before the
+offset (an ark entry is ``key`` + space + matrix), so an scp whose ark was since rewritten by another
+run fails naming the entry instead of returning another utterance's matrix, and a truncated ark
+fails naming the file instead of returning a short vector.
 """
 import contextlib
 import os
+from collections.abc import Mapping
 
 import kaldiio
 import numpy as np
@@ -23,17 +29,124 @@ def read_scp_keys(path):
     return [row[0] for row in read_table(path, min_cols=2)]
 
 
+class ScpTable(Mapping):
+    """Read-only dict ``key -> np.ndarray`` over an scp file; each entry is read (and its stored key
+    checked) on access, errors naming ``scp:line``, the ark and the offset."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        rows = read_table(self.path, min_cols=2)
+        read_map(self.path)  # duplicates and short lines name file:line
+        self._entries = {row[0]: (lineno, " ".join(row[1:])) for lineno, row in enumerate(rows, 1)}
+
+    def __getitem__(self, key):
+        lineno, value = self._entries[key]
+        return read_entry(value, what=f"{self.path}:{lineno}", key=key)
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self):
+        return len(self._entries)
+
+
 def load_scp(path):
-    """Lazy dict-like ``key -> np.ndarray`` over an scp file (each entry read on access)."""
-    read_map(path)  # validate the file first: duplicates and short lines name file:line
-    return kaldiio.load_scp(path)
+    """Lazy dict-like ``key -> np.ndarray`` over an scp file (see :class:`ScpTable`)."""
+    return ScpTable(path)
 
 
-def read_entry(scp_value, what="entry"):
-    """Read one ``ark_path:offset`` (or other kaldiio rxspecifier) -> np.ndarray; errors name it."""
+class _ExactReader:
+    """A binary file whose ``read(n)`` returns exactly ``n`` bytes or raises (a truncated entry)."""
+
+    def __init__(self, f, name):
+        self._f, self.name = f, name
+
+    def read(self, n=-1):
+        data = self._f.read(n)
+        if n is not None and n >= 0 and len(data) < n:
+            raise KaldiTableError(f"{self.name}: truncated (ends at byte {self._f.tell()} inside an entry)")
+        return data
+
+    def seek(self, offset, whence=0):
+        return self._f.seek(offset, whence)
+
+    def tell(self):
+        return self._f.tell()
+
+    def seekable(self):
+        return True
+
+
+def _split_offset(scp_value):
+    """``ark_path:offset`` -> (ark_path, offset, row-range suffix ``[..]`` or ""); None for other forms
+    (pipes, whole files), which are read without the checks."""
+    value = scp_value.strip()
+    if value.endswith("|") or value.startswith("|"):
+        return None
+    suffix = ""
+    if value.endswith("]") and "[" in value:
+        value, suffix = value[:value.rindex("[")], value[value.rindex("["):]
+    ark, sep, offset = value.rpartition(":")
+    if not sep or not offset.isdigit():
+        return None
+    return ark, int(offset), suffix
+
+
+def _kaldi_range(suffix):
+    """Kaldi's ``[r1:r2]`` / ``[r1:r2,c1:c2]`` (inclusive ends; an empty part = all) -> numpy index."""
+    parts = []
+    for part in suffix[1:-1].split(","):
+        if part.strip() in ("", ":"):
+            parts.append(slice(None))
+            continue
+        lo, _, hi = part.partition(":")
+        parts.append(slice(int(lo), int(hi or lo) + 1))
+    return tuple(parts)
+
+
+@contextlib.contextmanager
+def open_entry(scp_value, what="entry", key=None):
+    """Open the ark of ``ark_path:offset`` positioned at the entry -> (binary file, row-range suffix).
+
+    With ``key``, the ark must store ``key`` just before ``offset``. The file raises KaldiTableError
+    on a short read. Errors name ``what`` (e.g. ``data/x/feats.scp:12``), the ark and the offset.
+    """
+    ark, offset, suffix = _split_offset(scp_value)
     try:
-        return kaldiio.load_mat(scp_value)
-    except Exception as e:  # kaldiio raises many types for truncated/missing files
+        f = open(ark, "rb")
+    except OSError as e:
+        raise KaldiTableError(f"{what}: cannot open {ark}: {e.strerror}") from None
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        if offset + 2 > size:
+            raise KaldiTableError(f"{what}: {ark} has {size} bytes, no entry at offset {offset} "
+                                  f"(truncated, or rewritten since the scp was made)")
+        if key is not None:
+            stored = key.encode("utf-8") + b" "
+            f.seek(max(0, offset - len(stored)))
+            found = f.read(min(offset, len(stored)))
+            if found != stored:
+                raise KaldiTableError(
+                    f"{what}: {ark} at offset {offset} does not hold key {key!r} (the bytes before it read "
+                    f"{found.decode('utf-8', 'replace').rstrip()!r}): the ark was rewritten since the scp "
+                    f"was made (remake the scp's data or output dir)")
+        f.seek(offset)
+        yield _ExactReader(f, f"{what}: {ark} at offset {offset}"), suffix
+
+
+def read_entry(scp_value, what="entry", key=None):
+    """Read one scp value (``ark_path:offset``, optionally ``[rows]``, or another kaldiio rxspecifier)
+    -> np.ndarray, checking the stored key when ``key`` is given (see :func:`open_entry`).
+    Errors (missing or truncated ark, another key at the offset) are KaldiTableError naming ``what``."""
+    try:
+        if _split_offset(scp_value) is None:
+            return kaldiio.load_mat(scp_value)
+        with open_entry(scp_value, what, key) as (f, suffix):
+            array = kaldiio.matio.read_kaldi(f)
+            return array[_kaldi_range(suffix)] if suffix else array
+    except KaldiTableError:
+        raise
+    except Exception as e:  # kaldiio raises many types for garbled input
         raise KaldiTableError(f"cannot read {what} from {scp_value}: {type(e).__name__}: {e}") from e
 
 

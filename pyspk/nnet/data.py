@@ -36,7 +36,7 @@ def read_feats_scp(data_dir, utts):
 
 def load_feats(scp_value, utt, scp_path):
     """Read one (frames, bins) float32 matrix; errors name the utterance and the scp."""
-    feats = read_entry(scp_value, what=f"features of {utt} in {scp_path}")
+    feats = read_entry(scp_value, what=f"features of {utt} in {scp_path}", key=utt)
     if feats.ndim != 2 or feats.shape[0] == 0:
         raise FeatureError(f"{scp_path}: {utt}: expected a (frames, bins) matrix, got shape {feats.shape}")
     return feats

@@ -31,7 +31,7 @@ class NoiseSource:
     def sample(self, rng, frames, bins):
         """Linear noise power (frames, bins) from a random recording, tiled if it is shorter."""
         key, value = self.entries[rng.integers(len(self.entries))]
-        noise = read_entry(value, what=f"noise {key} of {self.scp_path}")
+        noise = read_entry(value, what=f"noise {key} of {self.scp_path}", key=key)
         if noise.ndim != 2 or noise.shape[0] == 0 or noise.shape[1] != bins:
             raise ValueError(f"{self.scp_path}: noise {key} has shape {noise.shape}, expected (frames, {bins})")
         if noise.shape[0] < frames:
