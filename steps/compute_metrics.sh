@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Print EER (Kaldi's compute-eer) and minDCF at p-target 0.01, 0.001, 0.05 (Kaldi's compute_min_dcf.py)
-# of a score file; with --system also record them in <exp-root>/RESULTS.
+# Print EER (Kaldi's compute-eer), minDCF at p-target 0.01, 0.001, 0.05 (Kaldi's compute_min_dcf.py),
+# Cllr, minCllr, actDCF (BOSARIS; scores taken as natural-log LLRs) and a 95% interval of the EER
+# (bootstrap over the trials' speakers) of a score file; with --system also record them in
+# <exp-root>/RESULTS (EER/minDCF, or with --llr true, for calibrated scores, Cllr/minCllr/actDCF).
 set -euo pipefail
 echo "$0 $@" >&2  # the command line, into the log (stdout is the report)
 . "$(dirname "$0")/../path.sh"
@@ -9,10 +11,15 @@ exp_root=exp     # experiment dir holding RESULTS
 system=          # record under this system name ("" = print only)
 dim=0            # embedding dimension to record
 params=0         # model parameter count to record
-help_message="Usage: $0 [--exp-root exp --system NAME --dim D --params P] <trials> <scores>
+llr=false        # the scores are calibrated LLRs (steps/calibrate.sh): record the calibration costs
+utt2spk=         # speakers of the trial ids, for the EER interval (default: <trials' dir>/utt2spk)
+bootstrap_draws=1000  # speaker resamplings for the EER interval (0: none)
+seed=0           # seed of the resampling
+help_message="Usage: $0 [--exp-root exp --system NAME --dim D --params P --llr true|false --utt2spk FILE
+          --bootstrap-draws N --seed S] <trials> <scores>
  e.g.: $0 --system netB_joint --dim 128 data/veri_test/trials exp/netB_joint/scores_cosine"
 . "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 2 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 
 python -m pyspk.bin.compute_metrics --exp-root "$exp_root" --system "$system" --dim "$dim" \
-  --params "$params" "$1" "$2"
+  --params "$params" --llr "$llr" --utt2spk "$utt2spk" --bootstrap-draws "$bootstrap_draws" --seed "$seed" "$1" "$2"
