@@ -3,7 +3,7 @@ of the data dir (atomically), or fail when nothing usable is left or too much wa
 import dataclasses
 import sys
 
-from pyspk.bin.options import parse_options, run_command
+from pyspk.bin.options import parse_options, run_command, setup_logging
 from pyspk.features.extract import StepError, combine_parts
 from pyspk.io.tables import TableError
 
@@ -18,6 +18,7 @@ class Options:
 
 
 def main(argv=None):
+    setup_logging()
     opts, args = parse_options(Options, argv, positional=["data_dir", "out_name", "part_pattern"])
     jobs = [str(j) for j in range(1, opts.nj + 1)]
     frames = [opts.num_frames_pattern.replace("JOB", j) for j in jobs] if opts.num_frames_pattern else []

@@ -2,7 +2,7 @@
 a data dir's feats.scp -> one float32 vector (1.0 voiced / 0.0) per utterance in an ark/scp pair."""
 import dataclasses
 
-from pyspk.bin.options import format_config, parse_options, run_command
+from pyspk.bin.options import format_config, parse_options, run_command, setup_logging
 from pyspk.features.extract import transform_features
 from pyspk.features.vad import VadOptions, compute_vad
 
@@ -13,6 +13,7 @@ class Options(VadOptions):
 
 
 def main(argv=None):
+    setup_logging()
     opts, args = parse_options(Options, argv, positional=["data_dir", "ark_path", "scp_path"])
     opts.check()
     print(format_config(opts), end="", flush=True)

@@ -6,6 +6,7 @@ be used is logged as ``WARNING: skipping <utt> (<file>): <reason>`` and left out
 summary line. Whether the step as a whole has too many skips is decided after all jobs
 (``combine_parts``), over the whole data dir.
 """
+import logging
 import os
 import time
 
@@ -14,6 +15,8 @@ import numpy as np
 from pyspk.io.audio import AudioError, entry_source, load_audio
 from pyspk.io.kaldi_table import ArkScpWriter, KaldiTableError, concatenate_scps, read_entry
 from pyspk.io.tables import read_table, sort_key, write_table
+
+logger = logging.getLogger(__name__)
 
 
 class StepError(RuntimeError):
@@ -42,11 +45,11 @@ class JobStats:
                 f"({notes}); {audio}")
 
 
-def _write_all(items, load, compute, ark_path, scp_path, num_frames_path, name, log):
+def _write_all(items, load, compute, ark_path, scp_path, num_frames_path, name, compress=False):
     """Core loop: items of (utt, source); load(utt, source, stats) -> input; compute(utt, input) -> array."""
     stats = JobStats()
     frames = []
-    with ArkScpWriter(ark_path, scp_path) as writer:
+    with ArkScpWriter(ark_path, scp_path, compress=compress) as writer:
         for utt, source in items:
             stats.total += 1
             try:
@@ -55,20 +58,20 @@ def _write_all(items, load, compute, ark_path, scp_path, num_frames_path, name, 
                     raise _Skip("non-finite values in the output")
             except _Skip as e:
                 stats.skipped += 1
-                log(f"WARNING: skipping {utt} ({entry_source(source)}): {e}")
+                logger.warning(f"WARNING: skipping {utt} ({entry_source(source)}): {e}")
                 continue
             writer.write(utt, result)
             stats.written += 1
             frames.append((utt, str(result.shape[0])))
     if num_frames_path:
         write_table(num_frames_path, frames)
-    log(stats.summary(name))
+    logger.info(stats.summary(name))
     return stats
 
 
 def extract_audio_features(wav_scp, compute, ark_path, scp_path, rate, min_samples, num_frames_path=None,
-                           name="compute-features", log=print):
-    """Features for every entry of a wav.scp file.
+                           name="compute-features", compress=False):
+    """Features for every entry of a wav.scp file; ``compress``: Kaldi compressed matrices (``ArkScpWriter``).
 
     compute(utt, samples) -> float32 (frames, dims), given mono float32 samples at ``rate`` Hz and at
     least ``min_samples`` of them (shorter clips are skipped: less than one analysis window).
@@ -89,10 +92,10 @@ def extract_audio_features(wav_scp, compute, ark_path, scp_path, rate, min_sampl
         return samples
 
     items = sorted(((r[0], " ".join(r[1:])) for r in read_table(wav_scp, min_cols=2)), key=lambda r: sort_key(r[0]))
-    return _write_all(items, load, compute, ark_path, scp_path, num_frames_path, name, log)
+    return _write_all(items, load, compute, ark_path, scp_path, num_frames_path, name, compress)
 
 
-def transform_features(feats_scp, compute, ark_path, scp_path, name="compute-vad", log=print):
+def transform_features(feats_scp, compute, ark_path, scp_path, name="compute-vad"):
     """compute(utt, feats) -> array for every entry of a feats.scp (e.g. VAD decisions from MFCCs).
 
     Entries that cannot be read are skipped with the reason.
@@ -104,10 +107,10 @@ def transform_features(feats_scp, compute, ark_path, scp_path, name="compute-vad
             raise _Skip(str(e)) from None
 
     items = [(r[0], r[1]) for r in read_table(feats_scp, min_cols=2, max_cols=2)]
-    return _write_all(items, load, compute, ark_path, scp_path, None, name, log)
+    return _write_all(items, load, compute, ark_path, scp_path, None, name)
 
 
-def combine_parts(data_dir, part_scps, out_name, max_bad_fraction=0.5, part_num_frames=(), log=print):
+def combine_parts(data_dir, part_scps, out_name, max_bad_fraction=0.5, part_num_frames=()):
     """After all jobs succeeded: join the part scps into ``<data_dir>/<out_name>`` (atomically) and
     the part utt2num_frames into ``<data_dir>/utt2num_frames``.
 
@@ -126,5 +129,5 @@ def combine_parts(data_dir, part_scps, out_name, max_bad_fraction=0.5, part_num_
         rows = [row for p in part_num_frames for row in read_table(p, 2, 2)]
         write_table(os.path.join(data_dir, "utt2num_frames"), rows)
     n = concatenate_scps(part_scps, os.path.join(data_dir, out_name))
-    log(f"{data_dir}/{out_name}: {n} of {total} utterances ({missing} skipped)")
+    logger.info(f"{data_dir}/{out_name}: {n} of {total} utterances ({missing} skipped)")
     return n

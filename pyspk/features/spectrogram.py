@@ -1,4 +1,4 @@
-"""Log power spectrogram of Yadav & Rai (2018), DESIGN.md §1.
+"""Log power spectrogram of Yadav & Rai (2018).
 
 Hamming window of 20 ms (320 samples at 16 kHz), hop 10 ms (160), FFT size 320 -> 161 bins,
 centred framing: the signal is padded with zeros by half a window at each end (librosa 0.11's

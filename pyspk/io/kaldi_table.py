@@ -12,11 +12,13 @@ fails naming the file instead of returning a short vector.
 """
 import contextlib
 import os
+import struct
 from collections.abc import Mapping
 
 import kaldiio
 import numpy as np
 
+from pyspk.io import compressed_matrix
 from pyspk.io.tables import read_map, read_table, write_table
 
 
@@ -150,6 +152,64 @@ def read_entry(scp_value, what="entry", key=None):
         raise KaldiTableError(f"cannot read {what} from {scp_value}: {type(e).__name__}: {e}") from e
 
 
+def split_scp_value(scp_value):
+    """``ark_path:offset`` -> (ark_path, offset in bytes); other rxspecifiers -> (value, None)."""
+    path, sep, offset = scp_value.rpartition(":")
+    if sep and offset.isdigit():
+        return path, int(offset)
+    return scp_value, None
+
+
+def read_rows(scp_value, start, count, what="entry", key=None):
+    """Rows ``start .. start + count`` of a matrix in an ark -> (rows in the matrix, float32 (count, cols)).
+
+    Only those rows are read: a float (``FM``/``DM``) matrix is row-major after a 15-byte header,
+    so the read seeks to the first row; a compressed one (``CM``/``CM2``/``CM3``, see
+    :mod:`pyspk.io.compressed_matrix`) decodes only those rows. ``count=None`` reads to the end.
+    Entries that are not ``ark_path:offset`` are read whole and sliced. Errors name ``what``; with
+    ``key``, the key stored before the offset is checked (see :func:`open_entry`).
+    """
+    path, offset = split_scp_value(scp_value)
+    if offset is None:
+        mat = read_entry(scp_value, what, key)
+        return mat.shape[0], mat[start:None if count is None else start + count]
+    where = f"{what} ({scp_value})"
+    try:
+        with open_entry(scp_value, what, key) as (f, _):
+            head = f.read(5)
+            if head[:2] != b"\0B":
+                raise ValueError("not a Kaldi binary entry at that offset")
+            kind = head[2:4].decode("latin-1")
+            if kind in ("FM", "DM") and head[4:5] == b" ":
+                return _read_float_rows(f, kind, start, count, where)
+            token = head[2:] + f.read(1)
+            kind = token.split(b" ")[0].decode("latin-1")
+            if kind not in compressed_matrix.KINDS:
+                raise ValueError(f"not a matrix (token {token!r})")
+            f.seek(offset + 3 + len(kind))
+            header, rows = compressed_matrix.read_rows(f, kind, start, count, where)
+            return header.rows, rows
+    except (OSError, ValueError, struct.error) as e:
+        raise KaldiTableError(f"cannot read {what} from {scp_value}: {e}") from e
+
+
+def _read_float_rows(f, kind, start, count, where):
+    size = 4 if kind == "FM" else 8
+    rows_cols = f.read(10)
+    if len(rows_cols) != 10 or rows_cols[0] != 4 or rows_cols[5] != 4:
+        raise ValueError("bad matrix header")
+    rows, cols = struct.unpack("<i", rows_cols[1:5])[0], struct.unpack("<i", rows_cols[6:10])[0]
+    count = rows - start if count is None else count
+    if start < 0 or count < 0 or start + count > rows:
+        raise ValueError(f"rows {start}..{start + count} asked of a {rows}-row matrix")
+    f.seek(start * cols * size, 1)
+    data = f.read(count * cols * size)
+    if len(data) != count * cols * size:
+        raise ValueError(f"truncated matrix ({len(data)} of {count * cols * size} bytes)")
+    mat = np.frombuffer(data, dtype="<f4" if size == 4 else "<f8").reshape(count, cols)
+    return rows, mat.astype(np.float32)
+
+
 def concatenate_scps(part_paths, out_path):
     """Join part scps (each sorted) into one sorted scp, written atomically; duplicate keys are errors."""
     rows, seen = [], {}
@@ -172,16 +232,19 @@ class ArkScpWriter:
             w.write("so0001-s0-000010011", feats)   # (frames, bins) float32, or (dims,) vector
 
     The scp names ``ark_path`` exactly as given (pass an absolute path so the scp works from anywhere).
-    Keys must be unique and contain no whitespace.
+    Keys must be unique and contain no whitespace. ``compress=True`` stores matrices as Kaldi's
+    compressed matrices (``--compress=true`` of Kaldi's feature binaries: ``CM``, one byte per value,
+    or ``CM2`` for 8 rows or fewer; see :mod:`pyspk.io.compressed_matrix`); vectors stay float32.
     """
 
-    def __init__(self, ark_path, scp_path):
+    def __init__(self, ark_path, scp_path, compress=False):
         self.ark_path = os.fspath(ark_path)
         self.scp_path = os.fspath(scp_path)
         self._ark_tmp = self.ark_path + f".tmp{os.getpid()}"
         self._entries = []
         self._keys = set()
         self._ark = None
+        self.compress = compress
 
     def __enter__(self):
         os.makedirs(os.path.dirname(self.ark_path) or ".", exist_ok=True)
@@ -198,7 +261,8 @@ class ArkScpWriter:
             raise KaldiTableError(f"{self.ark_path}: {key}: expected a vector or matrix, got shape {array.shape}")
         self._ark.write(key.encode("utf-8") + b" ")
         offset = self._ark.tell()
-        kaldiio.save_mat(self._ark, np.ascontiguousarray(array))
+        kaldiio.save_mat(self._ark, np.ascontiguousarray(array),
+                         compression_method=compressed_matrix.AUTOMATIC if self.compress and array.ndim == 2 else None)
         self._keys.add(key)
         self._entries.append((key, f"{self.ark_path}:{offset}"))
 
