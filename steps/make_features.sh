@@ -13,7 +13,8 @@ nj=4
 cmd=$PYSPK_ROOT/utils/run_local.sh
 feature_config=         # --key=value file for the feature command (conf/spectrogram.conf, conf/mfcc.conf)
 max_bad_fraction=0.5    # fail if more than this fraction of the utterances is skipped
-help_message="Usage: $0 [--nj N] [--cmd CMD] [--feature-config FILE] [--max-bad-fraction F] <spec|mfcc> <data-dir> <log-dir> <feat-dir>"
+compress=false          # true: Kaldi compressed matrices (CM, one byte a value: about 0.27x the size)
+help_message="Usage: $0 [--nj N] [--cmd CMD] [--feature-config FILE] [--max-bad-fraction F] [--compress true|false] <spec|mfcc> <data-dir> <log-dir> <feat-dir>"
 . "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 4 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 kind=$1 data=$2 logdir=$3/log featdir=$4
@@ -39,7 +40,7 @@ rm -f "$featdir/raw_${kind}_$name".*.ark.tmp*   # left by a job killed in an ear
 # nproc, which the local launcher asks for its number of slots, honours OMP_NUM_THREADS.
 one_thread="env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1"
 $cmd JOB=1:$nj "$logdir/make_${kind}_$name.JOB.log" \
-  $one_thread python -m $command "${config_opt[@]}" --utt2num-frames "$logdir/utt2num_frames_$name.JOB" \
+  $one_thread python -m $command "${config_opt[@]}" --compress "$compress" --utt2num-frames "$logdir/utt2num_frames_$name.JOB" \
     "$data/split$nj/JOB" "$featdir/raw_${kind}_$name.JOB.ark" "$featdir/raw_${kind}_$name.JOB.scp"
 
 python -m pyspk.bin.combine_feature_parts --nj "$nj" --max-bad-fraction "$max_bad_fraction" \

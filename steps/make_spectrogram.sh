@@ -12,9 +12,10 @@ nj=4
 cmd=$PYSPK_ROOT/utils/run_local.sh
 spectrogram_config=$PYSPK_ROOT/conf/spectrogram.conf
 max_bad_fraction=0.5
-help_message="Usage: $0 [--nj N] [--cmd CMD] [--spectrogram-config FILE] [--max-bad-fraction F] <data-dir> <log-dir> <feat-dir>"
+compress=false   # true: Kaldi compressed matrices (CM), about 0.27x the size
+help_message="Usage: $0 [--nj N] [--cmd CMD] [--spectrogram-config FILE] [--max-bad-fraction F] [--compress true|false] <data-dir> <log-dir> <feat-dir>"
 . "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 
 exec "$PYSPK_ROOT/steps/make_features.sh" --nj "$nj" --cmd "$cmd" --feature-config "$spectrogram_config" \
-  --max-bad-fraction "$max_bad_fraction" spec "$@"
+  --max-bad-fraction "$max_bad_fraction" --compress "$compress" spec "$@"
