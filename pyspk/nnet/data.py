@@ -1,17 +1,23 @@
 """Data for the network: random fixed-length training crops and full-length inference batches.
 
 Features are the stored log power spectrograms of a data dir's ``feats.scp``, (frames, bins) float32.
-Every example the network sees is mean and variance normalised on its own frames (the training crop,
-or the whole utterance at inference) by ``pyspk.features.transforms.mean_variance_normalise``.
-All training randomness (order, crop offsets, noise) derives from (seed, epoch, position), so a run
-is reproducible and resumable whatever the number of loader workers or GPUs.
+A training crop reads only its own rows of the archive (``pyspk.io.kaldi_table.read_rows``), so its
+cost does not grow with the utterance. Every example the network sees is mean and variance normalised
+on its own frames (the training crop, or the whole utterance at inference) by
+``pyspk.features.transforms.mean_variance_normalise``. All training randomness (order, crop offsets,
+noise) derives from (seed, epoch, position), so a run is reproducible and resumable whatever the
+number of loader workers or GPUs. ``pyspk.nnet.audio_crops`` has the same crops read from the audio.
 """
+import logging
+
 import numpy as np
 import torch
 
 from pyspk.features.transforms import mean_variance_normalise
-from pyspk.io.kaldi_table import read_entry
+from pyspk.io.kaldi_table import KaldiTableError, read_entry, read_rows
 from pyspk.io.tables import read_map
+
+logger = logging.getLogger(__name__)
 
 SHORT_POLICIES = ("error", "pad", "skip")
 
@@ -42,15 +48,16 @@ def load_feats(scp_value, utt, scp_path):
     return feats
 
 
-def read_num_frames(data_dir, feats_scp, log=print):
-    """``utt -> frames`` from ``utt2num_frames`` when present, else by reading every matrix."""
+def read_num_frames(data_dir, feats_scp):
+    """``utt -> frames`` from ``utt2num_frames`` when present, else from every matrix's header."""
     path = f"{data_dir}/utt2num_frames"
     try:
         table = read_map(path)
         return {u: int(table[u]) for u in feats_scp}
     except (ValueError, KeyError):
-        log(f"{path} missing or incomplete: reading {len(feats_scp)} matrices for their lengths")
-        return {u: load_feats(v, u, f"{data_dir}/feats.scp").shape[0] for u, v in feats_scp.items()}
+        logger.info(f"{path} missing or incomplete: reading {len(feats_scp)} matrix headers for their lengths")
+        return {u: read_rows(v, 0, 0, what=f"features of {u} in {data_dir}/feats.scp")[0]
+                for u, v in feats_scp.items()}
 
 
 def sample_rng(seed, epoch, position):
@@ -58,52 +65,82 @@ def sample_rng(seed, epoch, position):
     return np.random.default_rng(np.random.SeedSequence([seed, epoch, position]))
 
 
+def select_utterances(utt2label, frames, crop_frames, short, source):
+    """The sorted utterances to train on, by the short-utterance policy.
+
+    frames: ``utt -> frames``; ``short``: what to do with an utterance shorter than the crop:
+    "error", "pad" (repeated end to end up to the crop length) or "skip" (left out, logged).
+    ``source`` (the table the lengths came from) names the utterances in messages.
+    """
+    if short not in SHORT_POLICIES:
+        raise ValueError(f"short-utterance policy must be one of {SHORT_POLICIES}, not {short!r}")
+    utts = sorted(utt2label)
+    too_short = [u for u in utts if frames[u] < crop_frames]
+    if too_short and short == "error":
+        raise FeatureError(
+            f"{source}: {len(too_short)} utterance(s) shorter than the {crop_frames}-frame crop, "
+            f"e.g. {too_short[0]} ({frames[too_short[0]]} frames); use --short-utterances=pad or skip")
+    for u in too_short:
+        logger.info(f"{source}: {u}: {frames[u]} frames < crop {crop_frames}: "
+                    f"{'repeated to the crop length' if short == 'pad' else 'skipped'}")
+    if short == "skip":
+        skip = set(too_short)
+        utts = [u for u in utts if u not in skip]
+    if not utts:
+        raise FeatureError(f"{source}: no training utterances left")
+    return utts
+
+
 class TrainCrops(torch.utils.data.Dataset):
-    """Random ``crop_frames`` crops of labelled utterances, noisy at random, then normalised.
+    """Random ``crop_frames`` crops of labelled utterances' stored features, noisy at random, then normalised.
 
     Items are indexed by ``(utterance index, epoch, position)`` as :class:`EpochBatchSampler` yields;
-    each returns ``(crop (1, bins, crop_frames) float32 tensor, label int)``.
-    ``short``: what to do with an utterance shorter than the crop: "error", "pad" (repeat it end to
-    end up to the crop length) or "skip" (leave it out, logged).
+    each returns ``(crop (1, bins, crop_frames) float32 tensor, label int)``; only the crop's rows are
+    read. ``short``: the policy of :func:`select_utterances`. ``noise``: a ``NoiseInjector`` or None.
     """
 
-    def __init__(self, data_dir, utt2label, crop_frames=301, noise=None, seed=0, short="error", log=print):
-        if short not in SHORT_POLICIES:
-            raise ValueError(f"short-utterance policy must be one of {SHORT_POLICIES}, not {short!r}")
+    def __init__(self, data_dir, utt2label, crop_frames=301, noise=None, seed=0, short="error"):
         self.scp_path = f"{data_dir}/feats.scp"
         scp = read_feats_scp(data_dir, sorted(utt2label))
-        frames = read_num_frames(data_dir, scp, log)
-        too_short = sorted(u for u in scp if frames[u] < crop_frames)
-        if too_short and short == "error":
-            raise FeatureError(
-                f"{self.scp_path}: {len(too_short)} utterance(s) shorter than the {crop_frames}-frame crop, "
-                f"e.g. {too_short[0]} ({frames[too_short[0]]} frames); use --short-utterances=pad or skip")
-        for u in too_short:
-            log(f"{self.scp_path}: {u}: {frames[u]} frames < crop {crop_frames}: "
-                f"{'repeated to the crop length' if short == 'pad' else 'skipped'}")
-        skip = set(too_short) if short == "skip" else set()
-        self.utts = [u for u in sorted(utt2label) if u not in skip]
-        if not self.utts:
-            raise FeatureError(f"{self.scp_path}: no training utterances left")
+        frames = read_num_frames(data_dir, scp)
+        self.utts = select_utterances(utt2label, frames, crop_frames, short, self.scp_path)
         self.scp = [scp[u] for u in self.utts]
+        self.frames = np.array([frames[u] for u in self.utts], dtype=np.int64)
         self.labels = [utt2label[u] for u in self.utts]
         self.crop_frames, self.noise, self.seed = crop_frames, noise, seed
 
     def __len__(self):
         return len(self.utts)
 
+    def front_end(self):
+        """The module that turns a batch on the training device into the network's input (here: as is)."""
+        return torch.nn.Identity()
+
     def __getitem__(self, item):
         index, epoch, position = item
         rng = sample_rng(self.seed, epoch, position)
-        feats = load_feats(self.scp[index], self.utts[index], self.scp_path)
-        if feats.shape[0] < self.crop_frames:
-            feats = np.resize(feats, (self.crop_frames, feats.shape[1]))
-        start = rng.integers(feats.shape[0] - self.crop_frames + 1)
-        crop = feats[start:start + self.crop_frames]
+        frames = int(self.frames[index])
+        start = int(rng.integers(max(frames, self.crop_frames) - self.crop_frames + 1))
+        if frames < self.crop_frames:
+            feats = self._rows(index, 0, None)
+            crop = np.resize(feats, (self.crop_frames, feats.shape[1]))
+        else:
+            crop = self._rows(index, start, self.crop_frames)
         if self.noise is not None:
             crop = self.noise(crop, rng)
         crop = mean_variance_normalise(crop)
         return torch.from_numpy(np.ascontiguousarray(crop.T))[None], self.labels[index]
+
+    def _rows(self, index, start, count):
+        utt = self.utts[index]
+        try:
+            rows, feats = read_rows(self.scp[index], start, count, what=f"features of {utt} in {self.scp_path}")
+        except KaldiTableError as e:
+            raise FeatureError(str(e)) from None
+        if rows != self.frames[index] or feats.shape[1] == 0:
+            raise FeatureError(f"{self.scp_path}: {utt}: the stored matrix is {rows} x {feats.shape[1]}, "
+                               f"utt2num_frames says {self.frames[index]} frames (stale utt2num_frames?)")
+        return feats
 
 
 class EpochBatchSampler(torch.utils.data.Sampler):

@@ -52,7 +52,7 @@ def forward_utterances(model, data_dir, utts, device, max_frames=0, log=print):
     (0: see :func:`batch_frames`)."""
     max_frames = batch_frames(max_frames, device)
     scp = read_feats_scp(data_dir, utts)
-    lengths = read_num_frames(data_dir, scp, log)
+    lengths = read_num_frames(data_dir, scp)
     keys = list(scp)
     for batch in length_batches([max(lengths[k], model.min_frames) for k in keys], max_frames):
         names, mats = [], []

@@ -1,61 +1,111 @@
-"""Additive noise injection on stored log power spectrograms (natural log of |STFT|^2).
+"""Additive noise injection, on stored log power spectrograms or on audio crops.
 
-Noise is added in the power domain: P_noisy = P_speech + g * P_noise, with the gain g chosen so that
-10 log10(sum P_speech / sum g P_noise) equals the drawn SNR (dB) over the crop. The noise is either
-white Gaussian noise (its periodogram: i.i.d. exponential values of mean 1 per time-frequency bin)
-or, given a noise data dir (e.g. MUSAN noise with spectrogram features of the same configuration),
-a random stretch of a random recording from it.
+On spectrograms (natural log of |STFT|^2) noise is added in the power domain:
+P_noisy = P_speech + g * P_noise, with the gain g chosen so that 10 log10(sum P_speech / sum g P_noise)
+equals the drawn SNR (dB) over the crop. The noise is either white noise (its periodogram: i.i.d.
+exponential values of mean 1 per time-frequency bin) or, given a noise data dir (e.g. MUSAN noise
+with spectrogram features of the same configuration), a random stretch of a random recording, of
+which only the rows needed are read. On audio crops (``--feature-source=audio``) the same happens to
+the samples: white Gaussian noise, or a stretch of a noise recording of the dir's ``wav.scp``, at the
+drawn SNR over the crop's sample energy. Everything is float32.
 """
 import numpy as np
 
-from pyspk.io.kaldi_table import read_entry
+from pyspk.io.audio_stretch import audio_num_samples, read_stretch
+from pyspk.io.kaldi_table import read_rows
 from pyspk.io.tables import read_map
+
+SOURCES = ("feats", "audio")
 
 
 def mix_at_snr(log_power, noise_power, snr_db):
-    """(frames, bins) natural-log speech power + (frames, bins) linear noise power -> noisy log power."""
-    speech = np.exp(log_power.astype(np.float64))
-    gain = speech.sum() / (max(noise_power.sum(), 1e-20) * 10.0 ** (snr_db / 10.0))
-    return np.log(speech + gain * noise_power).astype(np.float32)
+    """(frames, bins) natural-log speech power + (frames, bins) linear noise power -> noisy log power float32."""
+    speech = np.exp(log_power, dtype=np.float32)
+    gain = float(speech.sum()) / (max(float(noise_power.sum()), 1e-20) * 10.0 ** (snr_db / 10.0))
+    speech += np.float32(gain) * noise_power
+    return np.log(speech, out=speech)
 
 
 class NoiseSource:
-    """Random noise stretches from a noise data dir's ``feats.scp`` (log power spectrograms)."""
+    """Random noise stretches from a noise data dir: its ``feats.scp`` (log power spectrograms) for
+    ``source="feats"``, its ``wav.scp`` (sound files at ``rate`` Hz) for ``source="audio"``."""
 
-    def __init__(self, data_dir):
-        self.scp_path = f"{data_dir}/feats.scp"
-        self.entries = sorted(read_map(self.scp_path).items())
+    def __init__(self, data_dir, source="feats", rate=16000):
+        if source not in SOURCES:
+            raise ValueError(f"noise source must be one of {SOURCES}, not {source!r}")
+        self.table = f"{data_dir}/{'feats' if source == 'feats' else 'wav'}.scp"
+        self.entries = sorted(read_map(self.table).items())
         if not self.entries:
-            raise ValueError(f"{self.scp_path}: no noise recordings")
+            raise ValueError(f"{self.table}: no noise recordings")
+        if source == "feats":
+            self.lengths = [read_rows(v, 0, 0, what=f"noise {k} of {self.table}")[0] for k, v in self.entries]
+        else:
+            self.lengths = [audio_num_samples(v, rate) for _, v in self.entries]
 
-    def sample(self, rng, frames, bins):
-        """Linear noise power (frames, bins) from a random recording, tiled if it is shorter."""
-        key, value = self.entries[rng.integers(len(self.entries))]
-        noise = read_entry(value, what=f"noise {key} of {self.scp_path}", key=key)
-        if noise.ndim != 2 or noise.shape[0] == 0 or noise.shape[1] != bins:
-            raise ValueError(f"{self.scp_path}: noise {key} has shape {noise.shape}, expected (frames, {bins})")
-        if noise.shape[0] < frames:
+    def _pick(self, rng, length):
+        """(key, entry, stored length, start) of a random stretch of ``length``; start 0 when it is shorter."""
+        i = int(rng.integers(len(self.entries)))
+        key, value = self.entries[i]
+        n = self.lengths[i]
+        return key, value, n, int(rng.integers(max(n, length) - length + 1))
+
+    def power(self, rng, frames, bins):
+        """Linear noise power (frames, bins) float32 from a random recording, tiled if it is shorter."""
+        key, value, n, start = self._pick(rng, frames)
+        what = f"noise {key} of {self.table}"
+        _, noise = read_rows(value, 0, None, what) if n < frames else read_rows(value, start, frames, what)
+        if noise.shape[1] != bins:
+            raise ValueError(f"{self.table}: noise {key} has {noise.shape[1]} bins, expected {bins}")
+        if n < frames:
             noise = np.resize(noise, (frames, bins))
-        start = rng.integers(noise.shape[0] - frames + 1)
-        return np.exp(noise[start:start + frames].astype(np.float64))
+        return np.exp(noise, out=noise)
+
+    def samples(self, rng, count):
+        """(count,) float32 noise samples from a random recording, tiled if it is shorter."""
+        _, value, n, start = self._pick(rng, count)
+        if n < count:
+            return np.resize(read_stretch(value.strip(), 0, n), count)
+        return read_stretch(value.strip(), start, count)
 
 
 class NoiseInjector:
-    """With probability ``prob``, add noise at an SNR drawn uniformly from [snr_min, snr_max] dB."""
+    """With probability ``prob``, add noise at an SNR drawn uniformly from [snr_min, snr_max] dB.
 
-    def __init__(self, prob=0.5, snr_min=5.0, snr_max=20.0, noise_data=""):
+    ``noise_data``: a noise data dir (else white noise), read as ``source`` ("feats" or "audio").
+    """
+
+    def __init__(self, prob=0.5, snr_min=5.0, snr_max=20.0, noise_data="", source="feats"):
         if not 0.0 <= prob <= 1.0 or snr_min > snr_max:
             raise ValueError(f"bad noise options: prob {prob}, snr {snr_min}..{snr_max} dB")
         self.prob, self.snr_min, self.snr_max = prob, snr_min, snr_max
-        self.source = NoiseSource(noise_data) if noise_data else None
+        self.source = NoiseSource(noise_data, source) if noise_data else None
+
+    def _snr(self, rng):
+        """The drawn SNR in dB, or None for a clean example."""
+        if self.prob == 0.0 or rng.random() >= self.prob:
+            return None
+        return rng.uniform(self.snr_min, self.snr_max)
 
     def __call__(self, log_power, rng):
         """log_power (frames, bins) float32 -> (frames, bins) float32, noisy or unchanged."""
-        if self.prob == 0.0 or rng.random() >= self.prob:
+        snr = self._snr(rng)
+        if snr is None:
             return log_power
-        snr = rng.uniform(self.snr_min, self.snr_max)
         if self.source is None:
-            noise = rng.exponential(1.0, size=log_power.shape)
+            noise = rng.standard_exponential(log_power.shape, dtype=np.float32)
         else:
-            noise = self.source.sample(rng, *log_power.shape)
+            noise = self.source.power(rng, *log_power.shape)
         return mix_at_snr(log_power, noise, snr)
+
+    def add_to_samples(self, samples, rng):
+        """samples (n,) float32 audio -> (n,) float32, noisy or unchanged."""
+        snr = self._snr(rng)
+        if snr is None:
+            return samples
+        if self.source is None:
+            noise = rng.standard_normal(samples.shape[0], dtype=np.float32)
+        else:
+            noise = self.source.samples(rng, samples.shape[0])
+        energy = float(np.dot(samples, samples))
+        gain = np.sqrt(energy / (max(float(np.dot(noise, noise)), 1e-20) * 10.0 ** (snr / 10.0)))
+        return samples + np.float32(gain) * noise

@@ -17,6 +17,7 @@ import torch.distributed as dist
 from pyspk.device import pick_device
 from pyspk.io.datadir import DataDir
 from pyspk.io.tables import write_table
+from pyspk.nnet.audio_crops import AudioCrops
 from pyspk.nnet.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from pyspk.nnet.data import EpochBatchSampler, TrainCrops
 from pyspk.nnet.identify import identification_accuracy
@@ -43,6 +44,7 @@ class TrainOptions:
     snr_min: float = 5.0                # dB
     snr_max: float = 20.0               # dB
     noise_data: str = ""                # optional data dir of noise spectrograms (e.g. MUSAN)
+    feature_source: str = "feats"       # feats: stored feats.scp | audio: wav.scp, spectrogram on the device
     num_workers: int = 4                # data loader processes (0 = in the training process)
     seed: int = 777
     resume: bool = False                # continue from <exp>/last.pt when it exists
@@ -93,10 +95,13 @@ class Trainer:
         self.cuda = self.device.type == "cuda"
         self.valid = DataDir(valid_dir)
         utt2label, self.speakers = training_utterances(DataDir(train_dir), self.valid, log)
-        noise = (NoiseInjector(opts.noise_prob, opts.snr_min, opts.snr_max, opts.noise_data)
+        crops = {"feats": TrainCrops, "audio": AudioCrops}.get(opts.feature_source)
+        if crops is None:
+            raise ValueError(f"--feature-source must be feats or audio, not {opts.feature_source!r}")
+        noise = (NoiseInjector(opts.noise_prob, opts.snr_min, opts.snr_max, opts.noise_data, opts.feature_source)
                  if opts.noise_prob > 0 else None)
-        self.dataset = TrainCrops(train_dir, utt2label, opts.crop_frames, noise, opts.seed,
-                                  opts.short_utterances, log)
+        self.dataset = crops(train_dir, utt2label, opts.crop_frames, noise, opts.seed, opts.short_utterances)
+        self.front_end = self.dataset.front_end().to(self.device)  # batch on the device -> network input
         self.sampler = EpochBatchSampler(len(self.dataset), opts.batch_size, opts.seed, self.rank, self.world)
         self.loader = torch.utils.data.DataLoader(
             self.dataset, batch_sampler=self.sampler, num_workers=opts.num_workers, pin_memory=self.cuda,
@@ -165,7 +170,7 @@ class Trainer:
         window = torch.zeros(3, device=self.device)
         tick = time.perf_counter()
         for i, (x, y) in enumerate(self.loader, 1):
-            x = x.to(self.device, non_blocking=True, memory_format=torch.channels_last)
+            x = self.front_end(x.to(self.device, non_blocking=True, memory_format=torch.channels_last))
             y = y.to(self.device, non_blocking=True)
             loss, logits = self.train_step(x, y)
             window += torch.stack([loss.detach().float() * len(y), (logits.argmax(1) == y).sum().float(),
