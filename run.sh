@@ -35,7 +35,7 @@ stop_stage=9
 corpus_root=egs/demo/corpus   # VoxCeleb1 layout: wav/<spk>/<session>/<n>.wav|flac, iden_split.txt, veri_test.txt
 data=data                     # Kaldi data dirs
 exp=exp                       # models, logs, scores, RESULTS
-featdir=$PWD/feats            # feature archives (ark/scp), absolute so scp files work from anywhere
+featdir=                      # feature archives (ark/scp); default <data>/feats: each --data has its own
 nj=2                          # parallel jobs for features, embeddings and statistics
 cmd=$train_cmd                # job launcher (cmd.sh): utils/run_local.sh or utils/run_slurm.sh
 cuda_cmd=$cuda_cmd            # launcher for the GPU training jobs (cmd.sh)
@@ -51,6 +51,7 @@ help_message="Usage: $0 [--stage N] [--stop-stage M] [--corpus-root DIR] [--nj N
   [--data DIR] [--exp DIR] [--featdir DIR]"
 . utils/parse_options.sh
 [ $# -eq 0 ] || { echo "$help_message" >&2; exit 1; }
+[ -n "$featdir" ] || featdir=$(realpath -m "$data")/feats   # absolute, so scp files work from anywhere
 
 announce() { echo "=== stage $1: $2 ($(date +%T))"; }
 splits="iden_train iden_val iden_test veri_train veri_test"

@@ -2,6 +2,9 @@
 # Embeddings of every utterance of a data dir: the bottleneck (before dropout) of <exp-dir>/final.pt,
 # full-length utterances batched by similar length. Works on any spectrogram data dir.
 # Writes <xvector-dir>/{xvector.scp, xvector.JOB.ark, spk_xvector.scp, spk_xvector.ark, log/extract.JOB.log}.
+# Previous xvector.scp / spk_xvector.scp are moved to <xvector-dir>/.backup first; xvector.scp appears
+# only after every job succeeded, then spk_xvector.scp: a killed or failed run leaves no scp that mixes
+# two runs. One run at a time on <xvector-dir> (utils/lock.sh).
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
 . "$(dirname "$0")/../path.sh"
@@ -20,10 +23,14 @@ for f in "$exp/final.pt" "$data/feats.scp" "$data/utt2spk"; do
   [ -f "$f" ] || { echo "$0: expected $f" >&2; exit 1; }
 done
 mkdir -p "$dir/log"
+. "$PYSPK_ROOT/utils/lock.sh" "$dir"
+for f in xvector.scp spk_xvector.scp; do
+  if [ -f "$dir/$f" ]; then mkdir -p "$dir/.backup"; mv "$dir/$f" "$dir/.backup/$f"; fi
+done
+rm -f "$dir"/xvector.*.scp "$dir"/*.ark.tmp*   # of an earlier run
 num_utts=$(wc -l < "$data/utt2spk")
 [ "$nj" -le "$num_utts" ] || nj=$num_utts
 "$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj"
-rm -f "$dir"/xvector.*.scp
 
 # Each job uses torch's threads; the parallelism is the jobs.
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -31,7 +38,7 @@ $cmd JOB=1:$nj "$dir/log/extract.JOB.log" \
   python -m pyspk.bin.extract_embeddings --job JOB --max-frames "$max_frames" --device "$device" \
     "$exp/final.pt" "$data/split$nj/JOB" "$dir"
 
-cat "$dir"/xvector.*.scp | sort > "$dir/xvector.scp.tmp"
+for j in $(seq 1 "$nj"); do cat "$dir/xvector.$j.scp"; done | sort > "$dir/xvector.scp.tmp"
 mv "$dir/xvector.scp.tmp" "$dir/xvector.scp"
 python -m pyspk.bin.extract_embeddings --speaker-means true "$exp/final.pt" "$data" "$dir" \
   > "$dir/log/speaker_means.log"

@@ -170,3 +170,82 @@ def test_vad_job_skips_unreadable_feature_entries(tmp_path, caplog):
     assert log[0].startswith(f"WARNING: skipping a-2 ({tmp_path}/m.ark:") and "truncated" in log[0]
     assert log[1] == "compute-vad: 1 of 2 utterances written, 1 skipped (all audio used as stored); " + log[1].split("; ")[1]
     np.testing.assert_array_equal(load_scp(str(tmp_path / "v.scp"))["a-1"], np.ones(20, np.float32))
+
+
+def demo_data_dir(path, speakers, per_speaker=3):
+    """A data dir of the first ``per_speaker`` demo utterances of each speaker."""
+    wav = {}
+    for spk in speakers:
+        for name in sorted(os.listdir(os.path.join(DEMO, spk, "s0")))[:per_speaker]:
+            wav[f"{spk}-s0-{name.split('.')[0]}"] = os.path.join(DEMO, spk, "s0", name)
+    os.makedirs(path)
+    write_map(f"{path}/wav.scp", wav)
+    utt2spk = {u: u.split("-")[0] for u in wav}
+    write_map(f"{path}/utt2spk", utt2spk)
+    write_spk2utt(path, utt2spk)
+    return str(path)
+
+
+def read_all(scp):
+    return {k: np.array(v) for k, v in load_scp(scp).items()}
+
+
+def test_data_dirs_of_one_name_sharing_a_featdir_keep_their_own_archives(tmp_path):
+    """Issue case: two experiments, same data dir name, one --featdir: B must not overwrite A's arks."""
+    a = demo_data_dir(tmp_path / "a" / "data", ["so0001"])
+    b = demo_data_dir(tmp_path / "b" / "data", ["so0005"])
+    run("steps/make_mfcc.sh", "--nj", "2", a, f"{tmp_path}/a/exp", f"{tmp_path}/mfcc")
+    before = read_all(f"{a}/feats.scp")
+    run("steps/make_mfcc.sh", "--nj", "2", b, f"{tmp_path}/b/exp", f"{tmp_path}/mfcc")
+    after = read_all(f"{a}/feats.scp")
+    assert after.keys() == before.keys()
+    for utt in before:
+        np.testing.assert_array_equal(after[utt], before[utt])
+    assert len(glob.glob(f"{tmp_path}/mfcc/raw_mfcc_data_*.1.ark")) == 2
+
+
+def test_derived_dir_refuses_once_its_source_features_are_rewritten(tmp_path):
+    """Issue case: a stage-1 rerun with another --nj must not leave derived dirs reading replaced arks."""
+    base, src = demo_data_dir(tmp_path / "all", ["so0001", "so0005"], 2), f"{tmp_path}/all_mfcc"
+    run("utils/subset_data_dir.sh", base, src)
+    run("steps/make_mfcc.sh", "--nj", "2", src, f"{tmp_path}/exp", f"{tmp_path}/mfcc")
+    keep = sorted(read_map(f"{src}/utt2spk"))[1:3]
+    write_map(f"{tmp_path}/keep", {u: "x" for u in keep})
+    derived = f"{tmp_path}/part"
+    run("utils/subset_data_dir.sh", "--utt-list", f"{tmp_path}/keep", "--feats-from", src, src, derived)
+    assert sorted(read_all(f"{derived}/feats.scp")) == keep
+    validate_data_dir(derived)
+
+    run("utils/subset_data_dir.sh", base, src)  # what stage 1 does first: no features carried ...
+    assert not os.path.exists(f"{src}/feats.scp") and os.path.exists(f"{src}/.backup/feats.scp")  # ... kept
+    with pytest.raises(ValueError, match=f"{derived}: its features were cut from {src}/feats.scp, which is missing"):
+        validate_data_dir(derived)
+    run("steps/make_mfcc.sh", "--nj", "3", src, f"{tmp_path}/exp", f"{tmp_path}/mfcc")
+    refused = run("utils/split_data.sh", derived, "2", check=False)
+    assert refused.returncode == 1
+    assert f"{derived}: its features were cut from {src}/feats.scp, which has been rewritten since; remake" \
+        in refused.stderr
+    run("utils/subset_data_dir.sh", "--utt-list", f"{tmp_path}/keep", "--feats-from", src, src, derived)
+    fresh = read_all(f"{derived}/feats.scp")
+    for utt, mat in read_all(f"{src}/feats.scp").items():
+        if utt in keep:
+            np.testing.assert_array_equal(fresh[utt], mat)
+
+
+def test_one_writer_per_data_dir_and_a_killed_writers_lock_is_taken_over(tmp_path):
+    import fcntl
+    data = demo_data_dir(tmp_path / "d", ["so0001"], 2)
+    lock = f"{tmp_path}/.d.lock"
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with open(lock, "w") as f:
+            f.write(f"{os.getpid()} 2026-01-02T03:04:05Z\n")
+        busy = run("steps/make_mfcc.sh", "--nj", "1", data, f"{tmp_path}/exp", f"{tmp_path}/mfcc", check=False)
+    assert busy.returncode == 1
+    assert f"{data} is being written by pid {os.getpid()} (started 2026-01-02T03:04:05Z)" in busy.stderr
+    assert not glob.glob(f"{tmp_path}/mfcc/*") and not os.path.exists(f"{tmp_path}/exp")  # nothing touched
+    # The lock is free but its record says pid N never released it: a run killed with -9.
+    done = run("steps/make_mfcc.sh", "--nj", "1", data, f"{tmp_path}/exp", f"{tmp_path}/mfcc")
+    assert f"taking over the lock of {data} from pid {os.getpid()} (started 2026-01-02T03:04:05Z)" in done.stdout
+    assert open(lock).read() == ""  # a finished run clears its record
+    assert len(read_all(f"{data}/feats.scp")) == 2

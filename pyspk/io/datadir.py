@@ -3,7 +3,12 @@
 A data dir holds sorted text tables keyed by utterance (``wav.scp``, ``utt2spk``, ``utt2dur``,
 ``feats.scp``, ``vad.scp``, ...) or by speaker (``spk2utt``, ``spk2gender``), and optionally
 ``trials`` (``enroll test target|nontarget``). See docs/data.md for every format.
+
+A dir whose features were cut from another dir's (``subset_data_dir(..., feats_from=...)``) records
+the SHA-1 of each source table in ``feats_source``; opening it (:class:`DataDir`) refuses once a source
+table has changed or gone, so it can never outlive the archives its ``feats.scp`` points into.
 """
+import hashlib
 import os
 
 from pyspk.io.tables import TableError, read_list_map, read_map, read_table, sort_key, write_map, write_table
@@ -11,6 +16,7 @@ from pyspk.io.tables import TableError, read_list_map, read_map, read_table, sor
 UTT_FILES = ("wav.scp", "utt2spk", "utt2dur", "feats.scp", "vad.scp", "utt2num_frames")
 SPK_FILES = ("spk2gender",)
 FEATURE_FILES = ("feats.scp", "vad.scp", "utt2num_frames")
+FEATS_SOURCE = "feats_source"   # "<source table path> <sha1>" lines of a dir cut with feats_from
 
 
 class DataDirError(ValueError):
@@ -26,6 +32,7 @@ class DataDir:
             raise DataDirError(f"{self.path}: no such data directory")
         self.utt2spk = read_map(self.file("utt2spk"))
         self.utts = sorted(self.utt2spk, key=sort_key)
+        check_feats_source(self.path)
 
     def file(self, name):
         """Path of a table inside the dir (it may not exist)."""
@@ -54,6 +61,54 @@ class DataDir:
     @property
     def feats_scp_path(self):
         return self.file("feats.scp")
+
+
+_digests = {}  # (path, mtime_ns, size) -> sha1, so a process hashes each source table once
+
+
+def _sha1(path):
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    if key not in _digests:
+        with open(path, "rb") as f:
+            _digests[key] = hashlib.file_digest(f, "sha1").hexdigest()
+    return _digests[key]
+
+
+def check_feats_source(path):
+    """Raise DataDirError when ``path`` was cut from feature tables that have changed or gone since
+    (its feats.scp may point into rewritten archives); no ``feats_source`` file: nothing to check."""
+    stamp = os.path.join(path, FEATS_SOURCE)
+    if not os.path.isfile(stamp):
+        return
+    try:
+        sources = read_map(stamp)
+    except TableError as e:
+        raise DataDirError(str(e)) from None
+    for table, digest in sources.items():
+        if not os.path.isfile(table):
+            reason = "is missing (being rewritten, or its step failed)"
+        elif _sha1(table) != digest:
+            reason = "has been rewritten since"
+        else:
+            continue
+        raise DataDirError(f"{path}: its features were cut from {table}, which {reason}; remake {path} "
+                           f"(utils/subset_data_dir.sh --feats-from {os.path.dirname(table)} ...)")
+
+
+def _set_aside(path):
+    """Move a stale table into ``.backup/`` beside it (kept, never deleted)."""
+    backup = os.path.join(os.path.dirname(path), ".backup")
+    os.makedirs(backup, exist_ok=True)
+    os.replace(path, os.path.join(backup, os.path.basename(path)))
+
+
+def group_by_speaker(utt2spk):
+    """dict utterance -> speaker  ->  dict speaker -> utterances in C-locale order (spk2utt)."""
+    spk2utt = {}
+    for utt in sorted(utt2spk, key=sort_key):
+        spk2utt.setdefault(utt2spk[utt], []).append(utt)
+    return spk2utt
 
 
 def group_by_speaker(utt2spk):
@@ -153,20 +208,25 @@ def subset_data_dir(src, dst, utts=None, feats_from=None, log=print):
     With ``feats_from`` (a data dir holding features for a superset, e.g. ``data/all_spec``), its
     feats.scp / vad.scp / utt2num_frames replace ``src``'s, and only utterances that have features
     there are kept (utterances skipped at extraction thus leave every split, and the trials naming them).
+    ``dst`` then records their checksums in ``feats_source`` (carried on to subsets of ``dst``).
     Every per-utterance table is filtered, spk2utt and spk2gender recomputed, and ``trials`` keeps the
-    lines whose two sides are both kept (by utterance or speaker). Tables are written atomically.
+    lines whose two sides are both kept (by utterance or speaker). Tables are written atomically; a
+    feature table of ``dst`` that the subset does not replace is moved to ``dst/.backup``, never deleted.
     Logs how many utterances and trials were dropped. Returns the number of utterances kept.
     """
     src, dst = os.fspath(src), os.fspath(dst)
     d = DataDir(src)
     keep = set(d.utts) if utts is None else set(utts) & set(d.utts)
     tables = {name: d.read(name) for name in UTT_FILES if d.has(name)}
+    stamp = d.read(FEATS_SOURCE) if d.has(FEATS_SOURCE) else None
     if feats_from is not None:
         f = DataDir(feats_from)
+        stamp = f.read(FEATS_SOURCE) if f.has(FEATS_SOURCE) else {}
         for name in FEATURE_FILES:
             tables.pop(name, None)
             if f.has(name):
                 tables[name] = f.read(name)
+                stamp[os.path.abspath(f.file(name))] = _sha1(f.file(name))
         if "feats.scp" not in tables:
             raise DataDirError(f"{f.file('feats.scp')}: missing")
         keep &= set(tables["feats.scp"])
@@ -178,7 +238,11 @@ def subset_data_dir(src, dst, utts=None, feats_from=None, log=print):
         if name in tables:
             write_map(os.path.join(dst, name), {u: v for u, v in tables[name].items() if u in keep})
         elif os.path.exists(os.path.join(dst, name)):
-            os.unlink(os.path.join(dst, name))
+            (_set_aside if name in FEATURE_FILES else os.unlink)(os.path.join(dst, name))
+    if stamp:
+        write_map(os.path.join(dst, FEATS_SOURCE), stamp)
+    elif os.path.exists(os.path.join(dst, FEATS_SOURCE)):
+        _set_aside(os.path.join(dst, FEATS_SOURCE))
     write_spk2utt(dst, utt2spk)
     speakers = set(utt2spk.values())
     if d.has("spk2gender"):
