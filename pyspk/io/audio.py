@@ -128,7 +128,16 @@ def load_audio(entry, rate=16000):
 
     notes: list of str saying what was changed (downmixed, resampled), empty for conforming audio.
     """
-    data, file_rate, channels = read_audio(entry)
+    data, file_rate, _ = read_audio(entry)
+    return conform_samples(data, file_rate, rate)
+
+
+def conform_samples(data, file_rate, rate=16000):
+    """Samples (n,) or (n, channels) at ``file_rate`` Hz -> (mono float32 (m,) at ``rate`` Hz, notes):
+    channels averaged, other rates resampled with soxr (HQ), as every recipe step loads audio."""
+    data = np.asarray(data, dtype=np.float32)
+    data = data[:, None] if data.ndim == 1 else data
+    channels = data.shape[1]
     notes = []
     if channels > 1:
         notes.append(f"downmixed {channels} channels")
