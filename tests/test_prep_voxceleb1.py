@@ -1,16 +1,21 @@
-"""Stage 0 data preparation on a VoxCeleb1-layout fixture built here, and on the shared corpus."""
+"""Stage 0 data preparation on VoxCeleb1/VoxCeleb2-layout fixtures built here, and on the shared corpus."""
+import logging
 import os
-import stat
+import shutil
 import subprocess
-import sys
 
+import av
 import numpy as np
 import pytest
 import soundfile
 
+from pyspk.corpora.audio_files import find_audio
+from pyspk.corpora.voxceleb import prepare_data_dirs
+from pyspk.corpora.voxceleb_lists import CorpusError, read_genders
+from pyspk.io.audio import load_audio
 from pyspk.io.datadir import validate_data_dir
 from pyspk.io.tables import read_map, read_table
-from pyspk.io.voxceleb import CorpusError, find_audio, prepare_data_dirs, read_genders, utt_id
+from pyspk.io.voxceleb import utt_id
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data", "speechocean762")
@@ -28,6 +33,28 @@ TRIALS = [("1", "id10002/x_y-Z/00001.wav", "id10002/x_y-Z/00003.wav"),
           ("0", "id10003/v1/00002.wav", "id10002/x_y-Z/00002.wav")]
 
 
+def tone(seconds, freq, rate=16000):
+    return (0.3 * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)).astype(np.float32)
+
+
+def write_m4a(path, samples, rate=16000):
+    """AAC in an MP4 container, as VoxCeleb2 ships its audio (PyAV's encoder)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with av.open(path, "w", format="ipod") as out:
+        stream = out.add_stream("aac", rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(samples[None, :], format="fltp", layout="mono")
+        frame.rate = rate
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+
+
+def write_audio(path, samples, ext):
+    if ext == ".m4a":
+        write_m4a(path, samples)
+    else:
+        soundfile.write(path, samples, 16000, subtype="PCM_16", format="WAV" if ext == ".wav" else "FLAC")
+
+
 def make_corpus(root, ext=".wav", store_ext=".wav", meta="vox1_meta.csv"):
     """A corpus in VoxCeleb1 layout: tones of a per-speaker pitch, lists naming ``ext`` files
     while the audio is stored as ``store_ext``."""
@@ -36,9 +63,7 @@ def make_corpus(root, ext=".wav", store_ext=".wav", meta="vox1_meta.csv"):
         for split, session, n, seconds in utts:
             path = f"{spk}/{session}/{n}"
             os.makedirs(os.path.join(root, "wav", spk, session), exist_ok=True)
-            t = np.arange(int(seconds * 16000)) / 16000
-            soundfile.write(os.path.join(root, "wav", path + store_ext), 0.3 * np.sin(2 * np.pi * 150 * (i + 1) * t),
-                            16000, subtype="PCM_16", format="WAV" if store_ext == ".wav" else "FLAC")
+            write_audio(os.path.join(root, "wav", path + store_ext), tone(seconds, 150 * (i + 1)), store_ext)
             split_lines.append(f"{split} {path}{ext}\n")
     with open(os.path.join(root, "iden_split.txt"), "w") as f:
         f.writelines(split_lines)
@@ -57,9 +82,9 @@ def make_corpus(root, ext=".wav", store_ext=".wav", meta="vox1_meta.csv"):
 def test_fixture_corpus(tmp_path):
     corpus = make_corpus(str(tmp_path / "corpus"))
     data = str(tmp_path / "data")
-    log = []
-    counts = prepare_data_dirs(corpus, data, log=log.append)
-    assert counts == {"all": 10, "iden_train": 5, "iden_val": 2, "iden_test": 3, "veri_train": 4, "veri_test": 6}
+    counts = prepare_data_dirs(corpus, data)
+    assert counts == {"all": 10, "iden_train": 5, "iden_val": 2, "iden_test": 3, "veri_train": 4, "veri_val": 1,
+                      "veri_test": 6}
     for name in counts:
         validate_data_dir(os.path.join(data, name))
         for table in ("wav.scp", "utt2spk", "utt2dur", "spk2utt", "spk2gender"):
@@ -74,24 +99,27 @@ def test_fixture_corpus(tmp_path):
     assert read_map(os.path.join(data, "all", "spk2gender")) == {"id10001": "m", "id10002": "f", "id10003": "f"}
     assert set(read_map(os.path.join(data, "iden_val", "utt2spk"))) == {"id10001-vidB-00001", "id10003-v1-00002"}
     assert set(read_map(os.path.join(data, "veri_train", "utt2spk")).values()) == {"id10001"}
+    assert list(read_map(os.path.join(data, "veri_val", "utt2spk"))) == ["id10001-vidB-00001"]
     assert read_map(os.path.join(data, "veri_test", "spk2gender")) == {"id10002": "f", "id10003": "f"}
     trials = read_table(os.path.join(data, "veri_test", "trials"), 3, 3)
     assert trials == [["id10002-x_y-Z-00001", "id10002-x_y-Z-00003", "target"],
                       ["id10002-x_y-Z-00001", "id10003-v1-00001", "nontarget"],
                       ["id10003-v2-00001", "id10003-v1-00002", "target"],
                       ["id10003-v1-00002", "id10002-x_y-Z-00002", "nontarget"]]
+    assert read_table(os.path.join(data, "veri_test", "trials_vox1_O"), 3, 3) == trials
     assert not os.path.exists(os.path.join(data, "all", "trials"))
 
 
-def test_lists_say_wav_corpus_stores_flac_and_missing_files(tmp_path):
+def test_lists_say_wav_corpus_stores_flac_and_missing_files(tmp_path, caplog):
     corpus = make_corpus(str(tmp_path / "corpus"), store_ext=".flac", meta="meta.csv")
     os.makedirs(os.path.join(corpus, "vox1_test_wav", "wav"))  # one speaker where VoxCeleb1's test zip puts it
     os.rename(os.path.join(corpus, "wav", "id10002"), os.path.join(corpus, "vox1_test_wav", "wav", "id10002"))
     os.unlink(os.path.join(corpus, "wav/id10003/v1/00001.flac"))            # missing
     open(os.path.join(corpus, "wav/id10001/vidA/00002.flac"), "w").close()  # empty
     data = str(tmp_path / "data")
-    log = []
-    counts = prepare_data_dirs(corpus, data, log=log.append)
+    with caplog.at_level(logging.INFO):
+        counts = prepare_data_dirs(corpus, data)
+    log = caplog.messages
     assert counts["all"] == 8 and counts["veri_test"] == 5
     warnings = [line for line in log if line.startswith("WARNING")]
     assert len(warnings) == 2
@@ -108,28 +136,22 @@ def test_lists_say_wav_corpus_stores_flac_and_missing_files(tmp_path):
               "vox1_test_wav/wav/id10002/x_y-Z/00001.flac"):
         os.unlink(os.path.join(corpus, f))
     with pytest.raises(CorpusError, match="5 of 10 utterances unusable, more than --max-bad-fraction=0.4"):
-        prepare_data_dirs(corpus, data, max_bad_fraction=0.4, log=log.append)
+        prepare_data_dirs(corpus, data, max_bad_fraction=0.4)
 
 
-def test_m4a_goes_through_an_ffmpeg_pipe(tmp_path, monkeypatch):
-    """A stand-in ffmpeg on PATH (decodes with soundfile) checks the wav.scp pipe line end to end."""
+def test_m4a_is_listed_as_itself_and_decoded_in_process(tmp_path):
+    """wav.scp names the .m4a file (no ffmpeg pipe); its duration comes from the MP4 header, which
+    counts the AAC encoder's priming and padding (under 0.13 s here); the audio decodes to the tone."""
     corpus = make_corpus(str(tmp_path / "corpus"), ext=".m4a", store_ext=".m4a")
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    fake = bindir / "ffmpeg"
-    fake.write_text(f"#!{sys.executable}\n"
-                    "import sys, io, soundfile\n"
-                    "x, sr = soundfile.read(sys.argv[sys.argv.index('-i') + 1])\n"
-                    "b = io.BytesIO(); soundfile.write(b, x, sr, format='WAV', subtype='PCM_16')\n"
-                    "sys.stdout.buffer.write(b.getvalue())\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
     data = str(tmp_path / "data")
-    prepare_data_dirs(corpus, data, log=lambda m: None)
+    prepare_data_dirs(corpus, data)
     entry = read_map(os.path.join(data, "all", "wav.scp"))["id10001-vidA-00001"]
     path = os.path.join(os.path.abspath(corpus), "wav/id10001/vidA/00001.m4a")
-    assert entry == f"ffmpeg -nostdin -loglevel error -i {path} -f wav -ar 16000 -ac 1 - |"
-    assert read_map(os.path.join(data, "all", "utt2dur"))["id10001-vidA-00001"] == "1.500"
+    assert entry == path
+    assert 1.5 <= float(read_map(os.path.join(data, "all", "utt2dur"))["id10001-vidA-00001"]) < 1.63
+    samples, notes = load_audio(entry)
+    assert notes == [] and 1.5 * 16000 <= len(samples) < 1.63 * 16000
+    assert np.argmax(np.abs(np.fft.rfft(samples[2000:18000]))) == 150  # 1 Hz bins over 1 s: the 150 Hz tone
     assert find_audio(corpus, "id10001/vidA/00001.wav") == path and find_audio(corpus, "id10001/vidA/9.m4a") is None
 
 
@@ -165,9 +187,149 @@ def test_script_on_the_shared_corpus(tmp_path):
     assert len(validate_data_dir(data / "veri_train").speakers) == 125 - len(test_speakers)
 
 
-def test_corpus_path_with_whitespace_is_refused(tmp_path):
+def test_corpus_path_with_whitespace_is_refused(tmp_path, caplog):
     corpus = make_corpus(str(tmp_path / "my corpus"))
-    log = []
     with pytest.raises(CorpusError, match="no usable audio among 10 listed utterances"):
-        prepare_data_dirs(corpus, str(tmp_path / "data"), log=log.append)
-    assert "path contains whitespace" in log[1]
+        prepare_data_dirs(corpus, str(tmp_path / "data"))
+    assert "path contains whitespace" in caplog.messages[1]
+
+
+# VoxCeleb1-E/H style lists: pairs across all speakers (id10001 is in no vox1_O trial).
+EXTRA_LISTS = {
+    "veri_test2.txt": TRIALS[:3],
+    "list_test_all.txt": [("1", "id10001/vidA/00001.wav", "id10001/vidB/00002.wav"),
+                          ("0", "id10001/vidA/00002.wav", "id10002/x_y-Z/00001.wav"),
+                          ("0", "id10003/v1/00001.wav", "id10001/vidA/00001.wav")],
+    "list_test_hard2.txt": [("1", "id10002/x_y-Z/00002.wav", "id10002/x_y-Z/00003.wav"),
+                            ("0", "id10002/x_y-Z/00002.wav", "id10003/v2/00001.wav")],
+}
+
+
+def add_lists(corpus, lists):
+    for name, rows in lists.items():
+        with open(os.path.join(corpus, name), "w") as f:
+            f.writelines(f"{y} {a} {b}\n" for y, a, b in rows)
+
+
+def test_every_trial_list_of_the_corpus_root_becomes_a_trials_file(tmp_path, caplog):
+    corpus = make_corpus(str(tmp_path / "corpus"))
+    data = tmp_path / "data"
+    prepare_data_dirs(corpus, str(data))  # vox1_O alone: VoxCeleb1's other speakers train verification
+    assert (data / "veri_train").is_dir()
+    add_lists(corpus, EXTRA_LISTS)
+    with caplog.at_level(logging.INFO):
+        counts = prepare_data_dirs(corpus, str(data))
+    test = data / "veri_test"
+    assert sorted(f.name for f in test.glob("trials*")) == [
+        "trials", "trials_vox1_E", "trials_vox1_H_clean", "trials_vox1_O", "trials_vox1_O_clean"]
+    for file, name in (("veri_test.txt", "vox1_O"), ("veri_test2.txt", "vox1_O_clean"),
+                       ("list_test_all.txt", "vox1_E"), ("list_test_hard2.txt", "vox1_H_clean")):
+        listed = read_table(os.path.join(corpus, file), 3, 3)
+        assert read_table(test / f"trials_{name}", 3, 3) == [
+            [utt_id(a), utt_id(b), "target" if y == "1" else "nontarget"] for y, a, b in listed], name
+    assert read_table(test / "trials", 3, 3) == read_table(test / "trials_vox1_O", 3, 3)
+    # vox1_E names all three speakers: the test set is the whole corpus, nobody is left to train on.
+    assert counts["veri_test"] == counts["all"] == 10 and counts["veri_train"] == counts["veri_val"] == 0
+    validate_data_dir(test)
+    assert not (data / "veri_train").exists() and not (data / "veri_val").exists()
+    assert any(f"{data}/veri_train not made" in m and "--train-corpus-root" in m for m in caplog.messages)
+    # Choosing the lists brings the training speakers back.
+    counts = prepare_data_dirs(corpus, str(data), trial_lists=["vox1_O", "vox1_O_clean"])
+    assert counts["veri_train"] == 4 and sorted(f.name for f in test.glob("trials_*")) == [
+        "trials_vox1_O", "trials_vox1_O_clean"]
+    with pytest.raises(CorpusError, match="list_test_hard.txt: no such file"):
+        prepare_data_dirs(corpus, str(data), trial_lists=["vox1_H"])
+
+
+def make_voxceleb2(root, speakers=(("id00012", "m", {"vidA": 2, "vidB": 2}), ("id00015", "f", {"zz-9": 2}))):
+    """A training corpus in VoxCeleb2 dev layout, as vox2_dev_aac unpacks (dev/aac/...), with its
+    vox2_meta.csv (byte-order mark, blanks around fields)."""
+    for i, (spk, _, videos) in enumerate(speakers):
+        for video, n in videos.items():
+            for k in range(n):
+                write_m4a(os.path.join(root, "dev", "aac", spk, video, f"{k + 1:05d}.m4a"), tone(1.0 + 0.25 * k, 200 + 40 * i))
+    with open(os.path.join(root, "vox2_meta.csv"), "w", encoding="utf-8-sig") as f:
+        f.write("VoxCeleb2 ID ,VGGFace2 ID ,Gender ,Set \n")
+        f.writelines(f"{spk} ,n{spk[2:]} ,{g} ,dev \n" for spk, g, _ in speakers)
+    return root
+
+
+def test_voxceleb2_trains_voxceleb1_tests(tmp_path):
+    corpus = make_corpus(str(tmp_path / "vox1"))
+    add_lists(corpus, EXTRA_LISTS)
+    vox2 = make_voxceleb2(str(tmp_path / "vox2"))
+    data = tmp_path / "data"
+    out = subprocess.run(["local/prepare_voxceleb1.sh", "--train-corpus-root", vox2, corpus, str(data)], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    counts = {d.name: len(validate_data_dir(d).utts) for d in data.iterdir()}
+    assert counts == {"all": 16, "iden_train": 5, "iden_val": 2, "iden_test": 3, "veri_train": 6, "veri_val": 1,
+                      "veri_test": 10}
+    utt2spk = read_map(data / "veri_train" / "utt2spk")
+    assert sorted(set(utt2spk.values())) == ["id00012", "id00015"]
+    assert "id00015-zz-9-00002" in utt2spk
+    # One validation utterance per speaker with two videos or more, from its last video.
+    assert list(read_map(data / "veri_val" / "utt2spk")) == ["id00012-vidB-00001"]
+    assert read_map(data / "veri_train" / "spk2gender") == {"id00012": "m", "id00015": "f"}
+    wav = read_map(data / "veri_train" / "wav.scp")["id00012-vidA-00002"]
+    assert wav == os.path.join(vox2, "dev", "aac", "id00012", "vidA", "00002.m4a")
+    assert 1.25 <= float(read_map(data / "all" / "utt2dur")["id00012-vidA-00002"]) < 1.38
+    assert set(read_map(data / "veri_test" / "utt2spk").values()) == {"id10001", "id10002", "id10003"}
+    check = ["utils/check_disjoint_speakers.sh", str(data / "veri_train"), str(data / "veri_test")]
+    assert subprocess.run(check, cwd=ROOT, capture_output=True).returncode == 0
+    # A VoxCeleb1 speaker inside the training corpus: stage 0 makes the dirs, the disjointness check refuses.
+    write_m4a(os.path.join(vox2, "dev", "aac", "id10003", "other", "00001.m4a"), tone(1.0, 300))
+    prepare_data_dirs(corpus, str(data), train_corpus_root=vox2)
+    out = subprocess.run(check, cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 1 and "1 speaker(s)" in out.stderr and "id10003" in out.stderr
+
+
+def test_test_only_corpora_prepare_what_they_can(tmp_path, caplog):
+    """VoxCeleb1's test part alone: the listed speakers without audio folders are no error, the
+    splits that cannot be made are warned about, and run.sh stages needing them stop up front."""
+    corpus = make_corpus(str(tmp_path / "corpus"))
+    shutil.rmtree(os.path.join(corpus, "wav", "id10001"))  # 4 of 10 listed utterances: not downloaded
+    data = tmp_path / "data"
+    os.makedirs(data / "veri_train")  # a stale dir of an earlier run goes
+    with caplog.at_level(logging.INFO):
+        counts = prepare_data_dirs(corpus, str(data), max_bad_fraction=0.1)
+    assert counts == {"all": 6, "iden_train": 3, "iden_val": 1, "iden_test": 2, "veri_train": 0, "veri_val": 0,
+                      "veri_test": 6}
+    assert sorted(d.name for d in data.iterdir()) == ["all", "iden_test", "iden_train", "iden_val", "veri_test"]
+    assert any("4 listed utterances left out: its speaker has no audio folder" in m for m in caplog.messages)
+    assert not any("skipping" in m for m in caplog.messages)
+    assert any(f"{data}/veri_val not made" in m for m in caplog.messages)
+    # A missing file of a speaker that is there still counts as bad.
+    os.unlink(os.path.join(corpus, "wav", "id10002", "x_y-Z", "00002.wav"))
+    with pytest.raises(CorpusError, match="1 of 6 utterances unusable, more than --max-bad-fraction=0.1"):
+        prepare_data_dirs(corpus, str(data), max_bad_fraction=0.1)
+
+    # iden_split.txt without validation lines (and no trial list): no iden_val, no veri_val, no veri_test.
+    corpus = make_corpus(str(tmp_path / "corpus2"))
+    os.unlink(os.path.join(corpus, "veri_test.txt"))
+    with open(os.path.join(corpus, "iden_split.txt")) as f:
+        lines = [line for line in f if not line.startswith("2 ")]
+    with open(os.path.join(corpus, "iden_split.txt"), "w") as f:
+        f.writelines(lines)
+    data = tmp_path / "data2"
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        counts = prepare_data_dirs(corpus, str(data))
+    assert counts == {"all": 8, "iden_train": 5, "iden_val": 0, "iden_test": 3, "veri_train": 8, "veri_val": 0,
+                      "veri_test": 0}
+    assert any("iden_val not made: iden_split.txt has no '2' (validation) line" in m for m in caplog.messages)
+    for d in ("iden_train", "iden_test", "veri_train"):
+        validate_data_dir(data / d)
+
+    # run.sh: stage 2 needs iden_val, stage 4 veri_val, stage 6 veri_test: each stops before any work.
+    def run_stage(stage):
+        out = subprocess.run(["./run.sh", "--stage", str(stage), "--stop-stage", str(stage), "--corpus-root", corpus,
+                              "--data", str(data), "--exp", str(tmp_path / "exp")], cwd=ROOT, capture_output=True, text=True)
+        assert out.returncode == 1, out.stdout + out.stderr
+        return out.stderr
+    assert f"needs {data}/iden_train_spec: run stage 1 (features) first" in run_stage(2)
+    for d in ("iden_train", "iden_test", "veri_train"):  # what stage 1 makes of the splits there are
+        shutil.copytree(data / d, data / f"{d}_spec")
+    for stage, missing in ((2, "iden_val"), (4, "veri_val"), (6, "veri_test")):
+        assert f"needs {data}/{missing}_spec, but stage 0 could not make {data}/{missing} from {corpus}" in run_stage(stage)
+    assert not (tmp_path / "exp").exists()

@@ -1,21 +1,32 @@
 """Loading the audio a ``wav.scp`` entry names: a file path, or a shell command ending in ``|``
-whose standard output is a sound file (e.g. ``ffmpeg -i x.m4a -f wav -ar 16000 -ac 1 - |``).
+whose standard output is a sound file (e.g. ``sox x.sph -t wav - |``).
 
-Any format libsndfile reads (WAV, FLAC, OGG, ...) is accepted. Several channels are averaged to
-one; another sample rate is resampled with soxr (high quality). Every failure is an ``AudioError``
-whose message names the file and says what is wrong.
+Any format libsndfile reads (WAV, FLAC, OGG, ...) is accepted; MP4 audio (VoxCeleb2's AAC
+``.m4a``) is decoded in-process by PyAV, whose wheel carries its own FFmpeg libraries (no
+``ffmpeg`` process per file). Several channels are averaged to one; another sample rate is
+resampled with soxr (high quality). Every failure is an ``AudioError`` whose message names the
+file and says what is wrong.
 """
 import io
 import os
 import subprocess
 
+import av
 import numpy as np
 import soundfile
 import soxr
 
 
+MP4_EXTENSIONS = (".m4a", ".mp4", ".aac")   # decoded by PyAV; everything else by libsndfile
+
+
 class AudioError(Exception):
     """Audio that cannot be used; the message names the file (or command) and the reason."""
+
+
+def is_mp4(path):
+    """True for a file decoded by PyAV (by its extension: .m4a, .mp4, .aac)."""
+    return path.lower().endswith(MP4_EXTENSIONS)
 
 
 def is_pipe(entry):
@@ -83,6 +94,43 @@ def _check_wav_data_chunk(path):
             f.seek(size + (size & 1), os.SEEK_CUR)
 
 
+def _decode_mp4(path):
+    """Decode the first audio stream of an MP4/M4A file with PyAV -> (samples, rate, channels).
+
+    A file whose decoded length falls more than 0.1 s short of its header's is truncated."""
+    try:
+        with av.open(path) as container:
+            stream = next((s for s in container.streams if s.type == "audio"), None)
+            if stream is None:
+                raise AudioError(f"{path}: no audio stream")
+            rate, channels = stream.codec_context.sample_rate, stream.codec_context.channels
+            # planar float: each frame is (channels, samples)
+            resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout, rate=rate)
+            parts = [f.to_ndarray() for frame in container.decode(stream) for f in resampler.resample(frame)]
+            parts += [f.to_ndarray() for f in resampler.resample(None)]
+            promised = float(stream.duration * stream.time_base) if stream.duration else None
+    except av.FFmpegError as e:
+        raise AudioError(f"{path}: not readable audio: {e}") from None
+    data = np.concatenate(parts, axis=1).T if parts else np.zeros((0, channels), np.float32)
+    if data.shape[0] == 0:
+        raise AudioError(f"{path}: no samples")
+    if promised is not None and data.shape[0] / rate < promised - 0.1:
+        raise AudioError(f"{path}: truncated: header promises {promised:.3f} s, "
+                         f"file holds {data.shape[0] / rate:.3f} s")
+    return np.ascontiguousarray(data, dtype=np.float32), rate, channels
+
+
+def _check_file(path):
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        raise AudioError(f"{path}: no such file") from None
+    except OSError as e:
+        raise AudioError(f"{path}: cannot read: {e.strerror}") from None
+    if size == 0:
+        raise AudioError(f"{path}: empty file (0 bytes)")
+
+
 def read_audio(entry):
     """Decode a wav.scp entry -> (samples, rate, channels).
 
@@ -93,16 +141,10 @@ def read_audio(entry):
     if is_pipe(entry):
         source, name = _read_pipe(entry[:-1].strip()), entry
     else:
-        name = entry
-        try:
-            size = os.path.getsize(entry)
-        except FileNotFoundError:
-            raise AudioError(f"{entry}: no such file") from None
-        except OSError as e:
-            raise AudioError(f"{entry}: cannot read: {e.strerror}") from None
-        if size == 0:
-            raise AudioError(f"{entry}: empty file (0 bytes)")
-        source = entry
+        _check_file(entry)
+        if is_mp4(entry):
+            return _decode_mp4(entry)
+        source = name = entry
     try:
         f = soundfile.SoundFile(source)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as e:
@@ -149,27 +191,29 @@ def conform_samples(data, file_rate, rate=16000):
 
 
 def audio_duration(entry):
-    """Duration of a wav.scp entry in seconds from the file header (no decoding); pipes are decoded."""
+    """Duration of a wav.scp entry in seconds from the file header (no decoding); pipes, and MP4
+    files without a readable movie header, are decoded."""
     entry = entry.strip()
-    if is_pipe(entry):
-        data, rate, _ = read_audio(entry)
-        return data.shape[0] / rate
-    if not os.path.isfile(entry):
-        raise AudioError(f"{entry}: no such file")
-    try:
-        info = soundfile.info(entry)
-    except (soundfile.LibsndfileError, RuntimeError) as e:
-        if os.path.getsize(entry) == 0:
-            raise AudioError(f"{entry}: empty file (0 bytes)") from None
-        raise AudioError(f"{entry}: not readable audio: {e}") from None
-    if info.frames <= 0:
-        raise AudioError(f"{entry}: no samples")
-    return info.frames / info.samplerate
+    if not is_pipe(entry):
+        _check_file(entry)
+        if not is_mp4(entry):
+            try:
+                info = soundfile.info(entry)
+            except (soundfile.LibsndfileError, RuntimeError) as e:
+                raise AudioError(f"{entry}: not readable audio: {e}") from None
+            if info.frames <= 0:
+                raise AudioError(f"{entry}: no samples")
+            return info.frames / info.samplerate
+        seconds = mp4_duration(entry)
+        if seconds is not None:
+            return seconds
+    data, rate, _ = read_audio(entry)
+    return data.shape[0] / rate
 
 
 def mp4_duration(path):
     """Duration in seconds of an MP4/M4A file from its movie header box (moov/mvhd), without
-    decoding; None when the file has no readable mvhd (then decode it through ffmpeg instead).
+    decoding; None when the file has no readable mvhd (then decode it instead).
     The header counts the encoder's priming samples too (a few tens of ms for AAC)."""
     try:
         f = open(path, "rb")

@@ -1,0 +1,1 @@
+"""Corpus preparation (stage 0): corpora in VoxCeleb layouts -> Kaldi data dirs."""
