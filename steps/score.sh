@@ -23,6 +23,7 @@ if [ "$mean_norm" = auto ]; then
   mean_norm=false; [ -n "$train_vectors" ] && mean_norm=true
 fi
 
+. "$PYSPK_ROOT/utils/lock.sh" "$scores"   # one writer at a time (a second run fails at once)
 python -m pyspk.bin.score --backend "$backend" \
   --train-vectors "$train_vectors" --train-data "$train_data" --lda-dim "$lda_dim" \
   --mean-norm "$mean_norm" --length-norm "$length_norm" --asnorm-top-n "$asnorm_top_n" \

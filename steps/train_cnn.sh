@@ -35,6 +35,7 @@ for d in "$train_data" "$valid_data"; do
   done
 done
 mkdir -p "$dir/log"
+. "$PYSPK_ROOT/utils/lock.sh" "$dir"   # one writer at a time (a second run fails at once)
 
 launcher=(python)
 if [ "$num_gpus" -gt 1 ]; then

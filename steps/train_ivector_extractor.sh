@@ -24,6 +24,7 @@ for f in "$ubmdir/final.ubm" "$ubmdir/frame_opts" "$data/feats.scp" "$data/vad.s
   [ -f "$f" ] || { echo "$0: no such file $f" >&2; exit 1; }
 done
 mkdir -p "$dir/log"
+. "$PYSPK_ROOT/utils/lock.sh" "$dir"   # one writer at a time (a second run fails at once)
 { cat "$ubmdir/frame_opts"; echo "--top-c=$top_c"; } > "$dir/extract_opts"
 "$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj" >/dev/null
 sdata=$data/split$nj

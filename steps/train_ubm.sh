@@ -25,6 +25,7 @@ for f in "$data/feats.scp" "$data/vad.scp" "$ubm_config"; do
   [ -f "$f" ] || { echo "$0: no such file $f" >&2; exit 1; }
 done
 mkdir -p "$dir/log"
+. "$PYSPK_ROOT/utils/lock.sh" "$dir"   # one writer at a time (a second run fails at once)
 printf -- '--add-deltas=%s\n--cmvn-window=%s\n' "$add_deltas" "$cmvn_window" > "$dir/frame_opts"
 "$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj" >/dev/null
 sdata=$data/split$nj
