@@ -111,12 +111,9 @@ def group_by_speaker(utt2spk):
     return spk2utt
 
 
-def group_by_speaker(utt2spk):
-    """dict utterance -> speaker  ->  dict speaker -> utterances in C-locale order (spk2utt)."""
-    spk2utt = {}
-    for utt in sorted(utt2spk, key=sort_key):
-        spk2utt.setdefault(utt2spk[utt], []).append(utt)
-    return spk2utt
+def trial_files(path):
+    """The trial lists of a data dir: ``trials`` and every ``trials_<list name>``, sorted."""
+    return sorted(f for f in os.listdir(path) if f == "trials" or f.startswith("trials_"))
 
 
 def write_spk2utt(data_dir, utt2spk):
@@ -188,14 +185,14 @@ def validate_data_dir(path, need_feats=False, need_wav=True):
             for spk, gender in d.read("spk2gender").items():
                 if gender not in ("m", "f"):
                     raise DataDirError(f"{d.file('spk2gender')}: speaker {spk!r} has gender {gender!r}, not m|f")
-        if d.has("trials"):
-            known = utts | set(d.speakers)
-            for lineno, row in enumerate(read_table(d.file("trials"), 3, 3), 1):
+        known = utts | set(d.speakers)
+        for trials in trial_files(path):
+            for lineno, row in enumerate(read_table(d.file(trials), 3, 3), 1):
                 if row[2] not in ("target", "nontarget"):
-                    raise DataDirError(f"{d.file('trials')}:{lineno}: label {row[2]!r} is not target|nontarget")
+                    raise DataDirError(f"{d.file(trials)}:{lineno}: label {row[2]!r} is not target|nontarget")
                 for key in row[:2]:
                     if key not in known:
-                        raise DataDirError(f"{d.file('trials')}:{lineno}: {key!r} is not an utterance or speaker of {path}")
+                        raise DataDirError(f"{d.file(trials)}:{lineno}: {key!r} is not an utterance or speaker of {path}")
     except TableError as e:
         raise DataDirError(str(e)) from None
     return d
@@ -249,12 +246,15 @@ def subset_data_dir(src, dst, utts=None, feats_from=None, log=print):
         write_map(os.path.join(dst, "spk2gender"), {s: g for s, g in d.read("spk2gender").items() if s in speakers})
     dropped = len(d.utts) - len(keep)
     message = f"subset {src} -> {dst}: kept {len(keep)} of {len(d.utts)} utterances ({dropped} dropped)"
-    if d.has("trials"):
-        rows = read_table(d.file("trials"), 3, 3)
+    for stale in set(trial_files(dst)) - set(trial_files(src)):
+        os.unlink(os.path.join(dst, stale))
+    for trials in trial_files(src):
+        rows = read_table(d.file(trials), 3, 3)
         known = keep | speakers
         kept_rows = [r for r in rows if r[0] in known and r[1] in known]
-        write_table(os.path.join(dst, "trials"), kept_rows, sort=False)
-        message += f"; kept {len(kept_rows)} of {len(rows)} trials ({len(rows) - len(kept_rows)} dropped)"
+        write_table(os.path.join(dst, trials), kept_rows, sort=False)
+        message += (f"; {'' if trials == 'trials' else trials + ': '}kept {len(kept_rows)} of {len(rows)} trials "
+                    f"({len(rows) - len(kept_rows)} dropped)")
     log(message)
     return len(keep)
 
