@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from pyspk.io.audio import AudioError, audio_duration, entry_source, load_audio, mp4_duration
+from pyspk.io.audio import AudioError, audio_duration, entry_source, load_audio, mp4_duration, write_m4a
 
 
 def tone(freq, seconds, rate):
@@ -71,3 +71,23 @@ def test_mp4_duration_from_the_movie_header(tmp_path):
     assert mp4_duration(str(tmp_path / "b.m4a")) is None
     soundfile.write(tmp_path / "c.flac", tone(300, 0.5, 16000), 16000)
     assert mp4_duration(str(tmp_path / "c.flac")) is None and mp4_duration(str(tmp_path / "none.m4a")) is None
+
+
+def test_m4a_decoded_in_process(tmp_path):
+    """VoxCeleb2's AAC .m4a: decoded by PyAV, no ffmpeg process. The decoded signal is the encoded
+    one shifted by the AAC encoder's 1,024 priming samples (as the ffmpeg command line decodes it);
+    a cut file and a non-audio file are refused naming the file."""
+    x = tone(300, 2, 16000) * np.linspace(0.2, 1, 32000, dtype=np.float32)  # a ramp: the alignment is unique
+    write_m4a(tmp_path / "a.m4a", x)
+    y, notes = load_audio(str(tmp_path / "a.m4a"))
+    assert notes == [] and y.dtype == np.float32 and 32000 <= len(y) <= 32000 + 2 * 1024
+    np.testing.assert_allclose(y[1024 + 1000:1024 + 31000], x[1000:31000], atol=0.02)
+    assert audio_duration(str(tmp_path / "a.m4a")) == mp4_duration(str(tmp_path / "a.m4a"))
+    data = (tmp_path / "a.m4a").read_bytes()
+    (tmp_path / "cut.m4a").write_bytes(data[:len(data) // 2])  # the movie header (at the end) is gone
+    (tmp_path / "text.m4a").write_text("not audio\n" * 20)
+    for name in ("cut.m4a", "text.m4a"):
+        with pytest.raises(AudioError, match=f"^{tmp_path}/{name}: not readable audio: Invalid data"):
+            load_audio(str(tmp_path / name))
+        with pytest.raises(AudioError, match=f"^{tmp_path}/{name}: not readable audio"):
+            audio_duration(str(tmp_path / name))

@@ -4,7 +4,6 @@ import os
 import shutil
 import subprocess
 
-import av
 import numpy as np
 import pytest
 import soundfile
@@ -12,7 +11,7 @@ import soundfile
 from pyspk.corpora.audio_files import find_audio
 from pyspk.corpora.voxceleb import prepare_data_dirs
 from pyspk.corpora.voxceleb_lists import CorpusError, read_genders
-from pyspk.io.audio import load_audio
+from pyspk.io.audio import load_audio, write_m4a
 from pyspk.io.datadir import validate_data_dir
 from pyspk.io.tables import read_map, read_table
 from pyspk.io.voxceleb import utt_id
@@ -35,17 +34,6 @@ TRIALS = [("1", "id10002/x_y-Z/00001.wav", "id10002/x_y-Z/00003.wav"),
 
 def tone(seconds, freq, rate=16000):
     return (0.3 * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)).astype(np.float32)
-
-
-def write_m4a(path, samples, rate=16000):
-    """AAC in an MP4 container, as VoxCeleb2 ships its audio (PyAV's encoder)."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with av.open(path, "w", format="ipod") as out:
-        stream = out.add_stream("aac", rate=rate, layout="mono")
-        frame = av.AudioFrame.from_ndarray(samples[None, :], format="fltp", layout="mono")
-        frame.rate = rate
-        for packet in [*stream.encode(frame), *stream.encode(None)]:
-            out.mux(packet)
 
 
 def write_audio(path, samples, ext):
@@ -247,7 +235,9 @@ def make_voxceleb2(root, speakers=(("id00012", "m", {"vidA": 2, "vidB": 2}), ("i
     for i, (spk, _, videos) in enumerate(speakers):
         for video, n in videos.items():
             for k in range(n):
-                write_m4a(os.path.join(root, "dev", "aac", spk, video, f"{k + 1:05d}.m4a"), tone(1.0 + 0.25 * k, 200 + 40 * i))
+                path = os.path.join(root, "dev", "aac", spk, video, f"{k + 1:05d}.m4a")
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                write_m4a(path, tone(1.0 + 0.25 * k, 200 + 40 * i))
     with open(os.path.join(root, "vox2_meta.csv"), "w", encoding="utf-8-sig") as f:
         f.write("VoxCeleb2 ID ,VGGFace2 ID ,Gender ,Set \n")
         f.writelines(f"{spk} ,n{spk[2:]} ,{g} ,dev \n" for spk, g, _ in speakers)
@@ -278,6 +268,7 @@ def test_voxceleb2_trains_voxceleb1_tests(tmp_path):
     check = ["utils/check_disjoint_speakers.sh", str(data / "veri_train"), str(data / "veri_test")]
     assert subprocess.run(check, cwd=ROOT, capture_output=True).returncode == 0
     # A VoxCeleb1 speaker inside the training corpus: stage 0 makes the dirs, the disjointness check refuses.
+    os.makedirs(os.path.join(vox2, "dev", "aac", "id10003", "other"))
     write_m4a(os.path.join(vox2, "dev", "aac", "id10003", "other", "00001.m4a"), tone(1.0, 300))
     prepare_data_dirs(corpus, str(data), train_corpus_root=vox2)
     out = subprocess.run(check, cwd=ROOT, capture_output=True, text=True)

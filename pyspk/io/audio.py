@@ -99,18 +99,22 @@ def _decode_mp4(path):
 
     A file whose decoded length falls more than 0.1 s short of its header's is truncated."""
     try:
-        with av.open(path) as container:
-            stream = next((s for s in container.streams if s.type == "audio"), None)
-            if stream is None:
-                raise AudioError(f"{path}: no audio stream")
-            rate, channels = stream.codec_context.sample_rate, stream.codec_context.channels
-            # planar float: each frame is (channels, samples)
-            resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout, rate=rate)
+        container = av.open(path)
+    except av.FFmpegError as e:
+        raise AudioError(f"{path}: not readable audio: {e.strerror}") from None
+    with container:
+        stream = next((s for s in container.streams if s.type == "audio"), None)
+        if stream is None:
+            raise AudioError(f"{path}: no audio stream")
+        rate, channels = stream.codec_context.sample_rate, stream.codec_context.channels
+        # planar float: each frame is (channels, samples)
+        resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout, rate=rate)
+        try:
             parts = [f.to_ndarray() for frame in container.decode(stream) for f in resampler.resample(frame)]
             parts += [f.to_ndarray() for f in resampler.resample(None)]
-            promised = float(stream.duration * stream.time_base) if stream.duration else None
-    except av.FFmpegError as e:
-        raise AudioError(f"{path}: not readable audio: {e}") from None
+        except av.FFmpegError as e:
+            raise AudioError(f"{path}: cannot decode (truncated or corrupt?): {e.strerror}") from None
+        promised = float(stream.duration * stream.time_base) if stream.duration else None
     data = np.concatenate(parts, axis=1).T if parts else np.zeros((0, channels), np.float32)
     if data.shape[0] == 0:
         raise AudioError(f"{path}: no samples")
@@ -118,6 +122,17 @@ def _decode_mp4(path):
         raise AudioError(f"{path}: truncated: header promises {promised:.3f} s, "
                          f"file holds {data.shape[0] / rate:.3f} s")
     return np.ascontiguousarray(data, dtype=np.float32), rate, channels
+
+
+def write_m4a(path, samples, rate=16000):
+    """Encode mono float32 samples (n,) at ``rate`` Hz as AAC in an MP4 container, as VoxCeleb2 ships
+    its audio (FFmpeg's AAC encoder through PyAV; the stream starts with 1,024 priming samples)."""
+    with av.open(os.fspath(path), "w", format="ipod") as out:
+        stream = out.add_stream("aac", rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.asarray(samples, np.float32)[None, :], format="fltp", layout="mono")
+        frame.rate = rate
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
 
 
 def _check_file(path):
