@@ -2,22 +2,28 @@
 <train-dir>, choose C by top-1 on <val-dir>, report top-1/top-5 on <test-dir>.
 
     python -m pyspk.bin.identify_svm [--c-grid 0.01,0.1,1,10,100 --exp-root exp --system ivector_svm] \\
-        <train-dir> <val-dir> <test-dir>
+        [--projection plda --lda-dim 200] <train-dir> <val-dir> <test-dir>
 
-Each dir holds ivector.scp and utt2spk (as steps/extract_ivectors.sh writes them). With --system the
-accuracies (percent) and the dimension are recorded in <exp-root>/RESULTS.
+Each dir holds ivector.scp and utt2spk (as steps/extract_ivectors.sh writes them). --projection plda
+(the paper's "I-vectors + PLDA + SVM") first maps every i-vector through the scoring back-end fitted
+on the train dir: mean, LDA to --lda-dim, length norm, PLDA, keeping the PLDA's diagonalised,
+within-speaker-whitened coordinates; --projection lda stops after the LDA. With --system the
+accuracies (percent), the dimension and the utterances scored / listed are recorded in <exp-root>/RESULTS.
 """
 import dataclasses
+import logging
 import os
-import sys
 
 import numpy as np
 
 from pyspk.backend.svm import choose_c
-from pyspk.bin.options import parse_options, run_command
+from pyspk.bin.options import parse_options, run_command, setup_logging
 from pyspk.io.kaldi_table import KaldiTableError, load_scp
-from pyspk.io.tables import TableError, read_map
-from pyspk.results import record
+from pyspk.io.tables import read_map
+from pyspk.results import check_counted, details, record
+from pyspk.scoring import Scorer, ScoringConfig
+
+logger = logging.getLogger("identify_svm")
 
 
 @dataclasses.dataclass
@@ -25,43 +31,72 @@ class IdentifySvmConfig:
     """Identify speakers with linear SVMs on i-vectors."""
 
     c_grid: str = "0.01,0.1,1,10,100"   # comma-separated C values tried on the validation set
+    projection: str = "none"            # none | lda | plda: project the i-vectors before the SVM
+    lda_dim: int = 0                    # LDA dim for --projection lda|plda (0: no LDA before PLDA)
+    plda_iters: int = 10                # PLDA EM iterations (--projection plda)
     exp_root: str = "exp"
     system: str = ""                     # record under this name ("" = print only)
+    listed_data: str = ""                # data dir of the test list the figure is for ("" = <test-dir>)
+    max_bad_fraction: float = 0.5        # fail when more than this fraction of a dir has no i-vector
+    corpus: str = ""                     # corpus recorded with the row
+    config_used: str = ""                # config file(s) recorded with the row
 
 
-def load_labelled(vec_dir):
+def load_labelled(vec_dir, max_bad_fraction):
     """<vec_dir>/ivector.scp + utt2spk -> (vectors (n, dim) float64, speaker labels (n,)); utterances
-    of utt2spk without a vector (skipped at extraction) are reported."""
+    of utt2spk without a vector (skipped at extraction) are reported, and more than
+    ``max_bad_fraction`` of them is an error."""
     scp, utt2spk = os.path.join(vec_dir, "ivector.scp"), os.path.join(vec_dir, "utt2spk")
     vectors = load_scp(scp)
     labels = read_map(utt2spk)
     missing = [u for u in labels if u not in vectors]
     if missing:
-        print(f"WARNING: {len(missing)} utterances of {utt2spk} have no vector in {scp}, e.g. {missing[0]}")
+        logger.warning(f"WARNING: {len(missing)} utterances of {utt2spk} have no vector in {scp}, e.g. {missing[0]}")
     utts = sorted(u for u in labels if u in vectors)
-    if not utts:
-        raise KaldiTableError(f"{scp}: no vector for any utterance of {utt2spk}")
+    check_counted(len(utts), len(labels), "utterances", utt2spk, max_bad_fraction)
     unlabelled = [u for u in vectors if u not in labels]
     if unlabelled:
         raise KaldiTableError(f"{scp}: {unlabelled[0]} has no speaker in {utt2spk}")
     return np.stack([vectors[u] for u in utts]).astype(np.float64), [labels[u] for u in utts]
 
 
+def projector(cfg, train):
+    """The map applied to every i-vector set before the SVM, fitted on train = (vectors, labels)."""
+    if cfg.projection == "none":
+        return lambda x: x
+    if cfg.projection not in ("lda", "plda"):
+        raise ValueError(f"--projection must be none, lda or plda, got {cfg.projection!r}")
+    if cfg.projection == "lda" and cfg.lda_dim <= 0:
+        raise ValueError("--projection lda needs --lda-dim > 0")
+    scoring = ScoringConfig(backend="plda" if cfg.projection == "plda" else "cosine", mean_norm=True,
+                            lda_dim=cfg.lda_dim, plda_iters=cfg.plda_iters)
+    scorer = Scorer.fit(scoring, train[0], np.array(train[1]))
+    if cfg.projection == "lda":
+        return scorer.preprocess
+    return lambda x: scorer.embed(x)[0]
+
+
 def main(argv=None):
+    setup_logging()
     cfg, args = parse_options(IdentifySvmConfig, argv, positional=("train_dir", "val_dir", "test_dir"))
-    try:
-        grid = [float(c) for c in cfg.c_grid.split(",")]
-        train, val, test = (load_labelled(d) for d in (args.train_dir, args.val_dir, args.test_dir))
-        model, best_c, _ = choose_c(train, val, grid)
-        acc = model.accuracy(*test)
-    except (KaldiTableError, TableError, ValueError) as e:
-        sys.exit(f"error: {e}")
+    grid = [float(c) for c in cfg.c_grid.split(",")]
+    train, val, test = (load_labelled(d, cfg.max_bad_fraction) for d in (args.train_dir, args.val_dir, args.test_dir))
+    project = projector(cfg, train)
+    train, val, test = ((project(x), labels) for x, labels in (train, val, test))
+    model, best_c, _ = choose_c(train, val, grid)
+    acc = model.accuracy(*test)
+    listed_dir = cfg.listed_data or args.test_dir
+    listed = len(read_map(os.path.join(listed_dir, "utt2spk")))
+    counted = len(test[1])
+    check_counted(counted, listed, "utterances", listed_dir, cfg.max_bad_fraction)
     dim = train[0].shape[1]
-    print(f"C={best_c:g} (best on validation); test ({len(test[1])} utterances, {len(model.classes)} "
-          f"speakers): top-1 {acc[1]:.2f}%, top-5 {acc[5]:.2f}%")
+    logger.info(f"C={best_c:g} (best on validation); test ({counted} of {listed} utterances of {listed_dir}, "
+                f"{len(model.classes)} speakers, {dim}-dim {cfg.projection} i-vectors): "
+                f"top-1 {acc[1]:.2f}%, top-5 {acc[5]:.2f}%")
     if cfg.system:
-        record(cfg.exp_root, cfg.system, top1=acc[1], top5=acc[5], dim=dim)
-        print(f"recorded {cfg.system} in {cfg.exp_root}/RESULTS")
+        record(cfg.exp_root, cfg.system, top1=acc[1], top5=acc[5], dim=dim, utts_counted=counted,
+               utts_listed=listed, **details(cfg))
+        logger.info(f"recorded {cfg.system} in {cfg.exp_root}/RESULTS")
 
 
 if __name__ == "__main__":
