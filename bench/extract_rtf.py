@@ -40,8 +40,7 @@ def synthetic_data_dir(root, n_utts=48):
 def run(model, data, device, max_frames):
     utts = DataDir(data).utts
     start = time.perf_counter()
-    n = sum(len(names) for names, _, _ in forward_utterances(model, data, utts, device, max_frames,
-                                                               log=lambda message: None))
+    n = sum(len(names) for names, _ in forward_utterances(model, data, utts, device, max_frames))
     if device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - start, n
@@ -54,7 +53,7 @@ def main():
     parser.add_argument("--max-frames", type=int, nargs="+", default=[8000, 40000])
     args = parser.parse_args()
     device = pick_device("auto")
-    model = build_model("B", n_classes=100, ndims=128, width=args.width)
+    model = build_model("B", ndims=128, width=args.width)
     model.to(device, memory_format=torch.channels_last).eval()
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data or synthetic_data_dir(tmp)

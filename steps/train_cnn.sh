@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Train a VGG speaker network (Yadav & Rai 2018) on spectrogram data dirs.
-# Writes <exp-dir>/{final.pt (best by validation accuracy), last.pt, config, spk2label, log/train.log}.
+# Writes <exp-dir>/{final.pt (best by validation accuracy, or --average-last K epochs), last.pt, config,
+# spk2label, log/train.log}.
 set -euo pipefail
 echo "$0 $@"  # the command line, into the log
 . "$(dirname "$0")/../path.sh"
@@ -44,4 +45,4 @@ fi
 echo "$0: training in $dir (log: $dir/log/train.log)"
 $cmd "$dir/log/train.log" "${launcher[@]}" -m pyspk.bin.train_cnn "${train_args[@]}" \
   "$train_data" "$valid_data" "$dir"
-grep -E '^(network|epoch [0-9]+/|best)' "$dir/log/train.log" | tail -n 3
+grep -E '^(network|epoch [0-9]+/|final.pt)' "$dir/log/train.log" | tail -n 3

@@ -4,6 +4,7 @@ The session fixture computes log spectrograms (pyspk.features.spectrogram) of 8 
 into identification train / validation / test data dirs. Networks are narrow (width 1/8 or 1/16) and
 crops short (101 frames) so that the whole file runs in about a minute on 2 CPU cores.
 """
+import logging
 import os
 import subprocess
 
@@ -18,9 +19,8 @@ from pyspk.io.audio import load_audio
 from pyspk.io.datadir import DataDir
 from pyspk.io.kaldi_table import ArkScpWriter
 from pyspk.io.tables import read_table, write_table
-from pyspk.nnet.checkpoint import CheckpointError, load_checkpoint
+from pyspk.nnet.checkpoint import CheckpointError, load_checkpoint, load_model_and_head
 from pyspk.nnet.data import EpochBatchSampler, FeatureError, TrainCrops, length_batches
-from pyspk.nnet.extract import load_model
 from pyspk.nnet.identify import identification_accuracy
 from pyspk.nnet.noise import NoiseInjector, mix_at_snr
 from pyspk.nnet.train import Trainer, TrainOptions
@@ -75,35 +75,38 @@ def options(**changes):
     return TrainOptions(**base)
 
 
-def train(opts, demo, exp_dir, log=lambda message: None):
-    return Trainer(opts, demo["train"], demo["valid"], str(exp_dir), log).run()
+def train(opts, demo, exp_dir):
+    return Trainer(opts, demo["train"], demo["valid"], str(exp_dir)).run()
 
 
-def test_narrow_network_learns_speakers(demo, tmp_path):
-    lines = []
+def log_lines(caplog):
+    return [r.getMessage() for r in caplog.records]
+
+
+def test_narrow_network_learns_speakers(demo, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
     opts = options(width=0.125, ndims=32, epochs=30, batch_size=12, crop_frames=201, learning_rate=0.01,
                    noise_prob=0.0, center_loss_weight=0)
-    train(opts, demo, tmp_path, lines.append)
+    train(opts, demo, tmp_path)
     # The last epoch, not final.pt: the best-by-validation pick on 8 utterances is a coin toss between
     # early epochs. So the validation utterances are held out too: 24 utterances never trained on.
-    model, state = load_model(str(tmp_path / "last.pt"), torch.device("cpu"))
+    model, head, speakers = load_model_and_head(str(tmp_path / "last.pt"))
     correct = total = 0
     for split in ("test", "valid"):
         utt2spk = DataDir(demo[split]).utt2spk
-        top, n = identification_accuracy(model, demo[split], utt2spk, state["speakers"], torch.device("cpu"))
+        top, n = identification_accuracy(model, head, demo[split], utt2spk, speakers, torch.device("cpu"))
         correct, total = correct + round(top[1] * n / 100), total + n
     # 8 speakers: chance is 12.5 % top-1; >= 8 of 24 right by chance has p < 0.007
-    assert total == 24 and correct >= 8, f"top-1 {correct} of {total}\n" + "\n".join(lines)
+    assert total == 24 and correct >= 8, f"top-1 {correct} of {total}\n" + "\n".join(log_lines(caplog))
 
 
-def test_resume_equals_uninterrupted_run(demo, tmp_path):
+def test_resume_equals_uninterrupted_run(demo, tmp_path, caplog):
     straight = options(epochs=2, center_loss_weight=5)
     train(straight, demo, tmp_path / "straight")
     train(options(epochs=1, center_loss_weight=5), demo, tmp_path / "resumed")
-    lines = []
-    train(options(epochs=2, center_loss_weight=5, resume=True, num_workers=2), demo, tmp_path / "resumed",
-          lines.append)
-    assert any(line.startswith("resumed from") for line in lines)
+    caplog.set_level(logging.INFO)
+    train(options(epochs=2, center_loss_weight=5, resume=True, num_workers=2), demo, tmp_path / "resumed")
+    assert any(line.startswith("resumed from") for line in log_lines(caplog))
     a, b = (load_checkpoint(str(tmp_path / d / "last.pt")) for d in ("straight", "resumed"))
     assert a["epoch"] == b["epoch"] == 2 and a["step"] == b["step"]
     for key in a["model"]:
@@ -217,11 +220,11 @@ def test_utterance_shorter_than_the_crop_is_a_clear_error(demo, tmp_path):
 def test_corrupt_checkpoint_is_a_clear_error(demo, tmp_path):
     path = tmp_path / "final.pt"
     path.write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(CheckpointError, match="final.pt: corrupt or not a pyspk checkpoint"):
-        load_model(str(path), torch.device("cpu"))
+    with pytest.raises(CheckpointError, match="final.pt: not a pyspk checkpoint"):
+        load_model_and_head(str(path))
     torch.save({"model": {}}, path)
     with pytest.raises(CheckpointError, match="not a pyspk checkpoint"):
-        load_model(str(path), torch.device("cpu"))
+        load_model_and_head(str(path))
 
 
 def test_unknown_config_key_is_a_clear_error(tmp_path, capsys):
@@ -231,3 +234,99 @@ def test_unknown_config_key_is_a_clear_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--config", str(conf), "a", "b", "c"])
     assert f"{conf}:2: unknown option --no-such-key" in capsys.readouterr().err
+
+
+def test_options_beyond_the_paper_train_and_average(demo, tmp_path, caplog):
+    """AAM-softmax head + center loss with warm-up, SpecAugment, cosine schedule with warm-up, weight
+    decay and averaging of the last 2 epochs: final.pt is the mean of the saved epochs, validated."""
+    caplog.set_level(logging.INFO)
+    opts = options(epochs=3, loss="aam_softmax", margin=0.2, scale=30.0, center_loss_weight=1.0,
+                   center_loss_warmup_epochs=1, spec_augment=True, lr_schedule="cosine", warmup_epochs=0.5,
+                   min_learning_rate=0.0003, weight_decay=1e-4, average_last=2)
+    accuracy, what = train(opts, demo, tmp_path)
+    assert what == "average of epochs 2-3"
+    assert not (tmp_path / "epoch_1.pt").exists()
+    epochs = [load_checkpoint(str(tmp_path / f"epoch_{e}.pt")) for e in (2, 3)]
+    final = load_checkpoint(str(tmp_path / "final.pt"))
+    assert final["averaged_epochs"] == [2, 3]
+    for part in ("model", "loss"):
+        for key, value in final[part].items():
+            if value.is_floating_point():
+                torch.testing.assert_close(value, (epochs[0][part][key] + epochs[1][part][key]) / 2)
+    assert not torch.equal(epochs[0]["model"]["bottleneck.weight"], epochs[1]["model"]["bottleneck.weight"])
+    last = load_checkpoint(str(tmp_path / "last.pt"))
+    group = last["optimizer"]["param_groups"][0]
+    assert group["weight_decay"] == 1e-4
+    assert group["lr"] == pytest.approx(0.0003, rel=0.05)  # the cosine's floor at the last step
+    assert set(final["loss"]) == {"head.weight", "center.centers"}
+    model, head, speakers = load_model_and_head(str(tmp_path / "final.pt"))
+    top, n = identification_accuracy(model, head, demo["valid"], DataDir(demo["valid"]).utt2spk, speakers,
+                                     torch.device("cpu"), ks=(1,))
+    assert n == 8 and top[1] == pytest.approx(accuracy)
+    assert any(line.startswith(f"final.pt = average of epochs 2-3: validation top-1 {accuracy:.2f}%")
+               for line in log_lines(caplog))
+
+
+def test_resume_applies_a_new_learning_rate_and_refuses_a_new_loss(demo, tmp_path, caplog):
+    train(options(epochs=1, center_loss_weight=5), demo, tmp_path)
+    with pytest.raises(CheckpointError, match=r"last.pt: cannot resume with changed options "
+                                              r"\(--center-loss-weight was 5, now 0\)"):
+        train(options(epochs=2, center_loss_weight=0, resume=True), demo, tmp_path)
+    with pytest.raises(CheckpointError, match=r"--loss was 'softmax', now 'am_softmax'"):
+        train(options(epochs=2, center_loss_weight=5, loss="am_softmax", resume=True), demo, tmp_path)
+    caplog.set_level(logging.INFO)
+    train(options(epochs=2, center_loss_weight=5, learning_rate=0.001, resume=True), demo, tmp_path)
+    last = load_checkpoint(str(tmp_path / "last.pt"))
+    assert last["epoch"] == 2
+    assert last["optimizer"]["param_groups"][0]["lr"] == 0.001
+    assert last["options"]["learning_rate"] == 0.001
+    assert last["resumes"] == [{"epoch": 1, "changed": {"learning_rate": [0.003, 0.001], "epochs": [1, 2]}}]
+    assert "resume: --learning-rate changed from 0.003 to 0.001: applies from now on" in log_lines(caplog)
+
+
+def test_empty_validation_and_one_speaker_fail_before_training(demo, tmp_path):
+    empty = tmp_path / "empty"
+    write_data_dir(str(empty), {})
+    with pytest.raises(ValueError, match=f"{empty}: no validation utterances"):
+        train(options(), {"train": demo["train"], "valid": str(empty)}, tmp_path / "a")
+    one = tmp_path / "one"
+    scp = dict(read_table(f"{demo['train']}/feats.scp", 2, 2))
+    frames = dict(read_table(f"{demo['train']}/utt2num_frames", 2, 2))
+    write_data_dir(str(one), {u: (int(frames[u]), scp[u]) for u in scp if u.startswith("so0001")})
+    valid = tmp_path / "valid_one"
+    write_data_dir(str(valid), {u: (int(frames[u]), scp[u]) for u in list(scp)[:1]})
+    with pytest.raises(ValueError, match="1 training speaker"):
+        train(options(), {"train": str(one), "valid": str(valid)}, tmp_path / "b")
+    assert not (tmp_path / "b" / "spk2label").exists()
+
+
+def _ddp_worker(rank, demo, exp, port):
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    trainer = Trainer(options(epochs=1, center_loss_weight=5, batch_size=8), demo["train"], demo["valid"], exp)
+    trainer.sampler.n_items = 16  # 2 steps of the global batch of 8
+    trainer.run()
+    torch.save({"model": trainer.model.state_dict(), "loss": trainer.objective.state_dict(),
+                "optimizer": trainer.optimizer.state_dict()["state"]}, f"{exp}/rank{rank}.pt")
+
+
+def test_ddp_on_cpu_keeps_every_rank_identical(demo, tmp_path):
+    """Two gloo processes, two steps: weights, BatchNorm statistics, centres and Adam state agree
+    bit for bit across the ranks (centres all-reduced, gradients averaged by DDP)."""
+    import socket
+    import torch.multiprocessing as mp
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(demo, str(tmp_path), port), nprocs=2, join=True)
+    a, b = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
+    for part in ("model", "loss"):
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), key
+    assert a["loss"]["center.centers"].abs().sum() > 0
+    assert len(a["optimizer"]) > 0
+    for index in a["optimizer"]:
+        for key in ("exp_avg", "exp_avg_sq"):
+            assert torch.equal(a["optimizer"][index][key], b["optimizer"][index][key])
+    assert load_checkpoint(str(tmp_path / "last.pt"))["step"] == 2

@@ -12,7 +12,8 @@ import time
 from pyspk.bin.options import parse_options, run_command
 from pyspk.io.datadir import DataDir
 from pyspk.device import pick_device
-from pyspk.nnet.extract import extract_embeddings, load_model, write_speaker_means
+from pyspk.nnet.checkpoint import load_model_and_head
+from pyspk.nnet.extract import extract_embeddings, write_speaker_means
 
 
 @dataclasses.dataclass
@@ -33,7 +34,7 @@ def main(argv=None):
         print(f"wrote {n} speaker means to {out}/spk_xvector.scp")
         return
     device = pick_device(opts.device)
-    model, _ = load_model(pos.checkpoint, device)
+    model, _, _ = load_model_and_head(pos.checkpoint, device)
     data = DataDir(pos.data_dir)
     start = time.perf_counter()
     n = extract_embeddings(model, pos.data_dir, data.utts, os.path.join(out, f"xvector.{opts.job}.ark"),

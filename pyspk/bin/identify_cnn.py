@@ -9,7 +9,7 @@ import dataclasses
 from pyspk.bin.options import parse_options, run_command
 from pyspk.io.datadir import DataDir
 from pyspk.device import pick_device
-from pyspk.nnet.extract import load_model
+from pyspk.nnet.checkpoint import load_model_and_head
 from pyspk.nnet.identify import identification_accuracy
 from pyspk.nnet.vgg import count_parameters
 from pyspk.results import record
@@ -27,16 +27,16 @@ class Options:
 def main(argv=None):
     opts, pos = parse_options(Options, argv, positional=("checkpoint", "test_data"))
     device = pick_device(opts.device)
-    model, state = load_model(pos.checkpoint, device)
+    model, head, speakers = load_model_and_head(pos.checkpoint, device)
     data = DataDir(pos.test_data)
-    top, n = identification_accuracy(model, pos.test_data, data.utt2spk, state["speakers"], device,
+    top, n = identification_accuracy(model, head, pos.test_data, data.utt2spk, speakers, device,
                                      opts.max_frames, ks=(1, 5))
-    print(f"{n} utterances of {pos.test_data}, {len(state['speakers'])} classes")
+    print(f"{n} utterances of {pos.test_data}, {len(speakers)} classes")
     print(f"top-1: {top[1]:.2f}%")
     print(f"top-5: {top[5]:.2f}%")
     if opts.system:
         record(opts.exp_root, opts.system, top1=round(top[1], 2), top5=round(top[5], 2),
-               dim=state["arch"]["ndims"], params=count_parameters(model))
+               dim=model.ndims, params=count_parameters(model) + count_parameters(head))
 
 
 if __name__ == "__main__":

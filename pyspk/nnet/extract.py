@@ -1,37 +1,31 @@
 """Full-length inference: batches of similar-length utterances through the network.
 
-Used for embeddings (the bottleneck before its dropout), identification and validation. Utterances are
+Used for embeddings (the bottleneck before its dropout), identification and validation (the loss's
+classifier head on these embeddings, ``pyspk.nnet.identify``). Utterances are
 normalised on their own frames, zero-padded to the longest of their batch and masked (see ``vgg``), so
 an utterance's output does not depend on the batch it is in. Inference runs in float32.
 """
+import logging
+
 import numpy as np
 import torch
 
 from pyspk.io.kaldi_table import ArkScpWriter, KaldiTableError, load_scp
 from pyspk.io.tables import read_map
-from pyspk.nnet.checkpoint import load_checkpoint
 from pyspk.nnet.data import FeatureError, length_batches, load_feats, pad_batch, read_feats_scp, read_num_frames
-from pyspk.nnet.vgg import build_model
+
+logger = logging.getLogger(__name__)
 
 
-def load_model(checkpoint_path, device):
-    """Rebuild the network of a checkpoint in eval mode -> (model, checkpoint dict)."""
-    state = load_checkpoint(checkpoint_path)
-    model = build_model(**state["arch"])
-    model.load_state_dict(state["model"])
-    model.to(device, memory_format=torch.channels_last).eval()
-    return model, state
-
-
-def _load_for_inference(data_dir, utt, scp_value, min_frames, log):
+def _load_for_inference(data_dir, utt, scp_value, min_frames):
     """(frames, bins) features, repeated up to ``min_frames`` if shorter; None (logged) if unreadable."""
     try:
         feats = load_feats(scp_value, utt, f"{data_dir}/feats.scp")
     except (FeatureError, KaldiTableError) as e:
-        log(f"skipping {utt}: {e}")
+        logger.warning(f"skipping {utt}: {e}")
         return None
     if feats.shape[0] < min_frames:
-        log(f"{data_dir}/feats.scp: {utt}: {feats.shape[0]} frames < {min_frames}: repeated to {min_frames}")
+        logger.info(f"{data_dir}/feats.scp: {utt}: {feats.shape[0]} frames < {min_frames}: repeated to {min_frames}")
         feats = np.resize(feats, (min_frames, feats.shape[1]))
     return feats
 
@@ -46,9 +40,9 @@ def batch_frames(max_frames, device):
 
 
 @torch.no_grad()
-def forward_utterances(model, data_dir, utts, device, max_frames=0, log=print):
-    """Yield ``(utts, logits (n, classes), embeddings (n, ndims))`` float32 numpy per batch, for every
-    readable utterance of ``utts`` in ``data_dir``; ``max_frames`` bounds a batch's padded frames
+def forward_utterances(model, data_dir, utts, device, max_frames=0):
+    """Yield ``(utts, embeddings (n, ndims) float32 tensor on device)`` per batch, for every readable
+    utterance of ``utts`` in ``data_dir``; ``max_frames`` bounds a batch's padded frames
     (0: see :func:`batch_frames`)."""
     max_frames = batch_frames(max_frames, device)
     scp = read_feats_scp(data_dir, utts)
@@ -57,7 +51,7 @@ def forward_utterances(model, data_dir, utts, device, max_frames=0, log=print):
     for batch in length_batches([max(lengths[k], model.min_frames) for k in keys], max_frames):
         names, mats = [], []
         for i in batch:
-            feats = _load_for_inference(data_dir, keys[i], scp[keys[i]], model.min_frames, log)
+            feats = _load_for_inference(data_dir, keys[i], scp[keys[i]], model.min_frames)
             if feats is not None:
                 names.append(keys[i])
                 mats.append(feats)
@@ -65,15 +59,14 @@ def forward_utterances(model, data_dir, utts, device, max_frames=0, log=print):
             continue
         x, frames = pad_batch(mats)
         x = x.to(device, non_blocking=True, memory_format=torch.channels_last)
-        logits, embeddings = model(x, frames)
-        yield names, logits.float().cpu().numpy(), embeddings.float().cpu().numpy()
+        yield names, model(x, frames).float()
 
 
-def extract_embeddings(model, data_dir, utts, ark_path, scp_path, device, max_frames=0, log=print):
+def extract_embeddings(model, data_dir, utts, ark_path, scp_path, device, max_frames=0):
     """Write the bottleneck embedding of each utterance to ``ark_path``/``scp_path`` -> count written."""
     with ArkScpWriter(ark_path, scp_path) as writer:
-        for names, _, embeddings in forward_utterances(model, data_dir, utts, device, max_frames, log):
-            for name, vector in zip(names, embeddings):
+        for names, embeddings in forward_utterances(model, data_dir, utts, device, max_frames):
+            for name, vector in zip(names, embeddings.cpu().numpy()):
                 writer.write(name, vector)
         return len(writer)
 

@@ -2,10 +2,12 @@
 
 The whole family is one table of layer configs and one builder, as torchvision's ``vgg.py``:
 an int is a 3x3 Conv(stride 1, padding 1, no bias) -> ReLU -> BatchNorm block with that many
-channels (no conv bias: this gives DESIGN §1's 9.449 M (A) and 9.634 M (B) parameters),
-``"M3"`` the first max-pool (kernel 3, stride 2), ``"M"`` a max-pool (kernel 2, stride 2).
-The head averages over the whole remaining frequency x time map (512 values), then
-dropout -> FC-ndims (the bottleneck, i.e. the embedding) -> dropout -> FC-n_classes.
+channels, ``"M3"`` the first max-pool (kernel 3, stride 2), ``"M"`` a max-pool (kernel 2, stride 2).
+The trunk's output is averaged over the whole remaining frequency x time map (512 values), then
+dropout -> FC-ndims (the bottleneck, i.e. the embedding). The classifier (the paper's dropout ->
+FC-n_classes) belongs to the training loss (``pyspk.nnet.losses``, as in voxceleb_trainer and WeSpeaker),
+so a margin loss can replace it without touching the network. Trunk + bottleneck + the softmax head
+have the paper's 9.449 M (A) and 9.634 M (B) parameters for 1,251 classes (no conv bias).
 
 Input: ``(batch, 1, freq_bins, frames)`` log power spectrograms (161 bins; 301 frames for a 3 s
 training crop, any length >= ``MIN_FRAMES`` at inference). A batch of utterances of different
@@ -38,13 +40,12 @@ def min_frames(config):
 
 
 class VGGSpeaker(nn.Module):
-    """VGG trunk + average pooling + FC bottleneck + classifier.
+    """VGG trunk + average pooling + FC bottleneck.
 
-    ``forward(x, lengths=None) -> (logits (batch, n_classes), embedding (batch, ndims))``; the
-    embedding is the bottleneck output before its dropout.
+    ``forward(x, lengths=None)`` = ``embed(x, lengths)`` -> embedding (batch, ndims).
     """
 
-    def __init__(self, config="B", n_classes=1251, ndims=128, width=1.0, dropout=0.4, in_channels=1):
+    def __init__(self, config="B", ndims=128, width=1.0, dropout=0.4, in_channels=1):
         super().__init__()
         config = config.upper()
         if config not in CONFIGS:
@@ -63,8 +64,7 @@ class VGGSpeaker(nn.Module):
         self.features = nn.Sequential(*layers)
         self.embed_dropout = nn.Dropout(dropout)
         self.bottleneck = nn.Linear(channels, ndims)
-        self.classifier_dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(ndims, n_classes)
+        self.ndims = ndims
 
     def embed(self, x, lengths=None):
         """Bottleneck embedding (batch, ndims) of ``x`` (batch, 1, bins, frames).
@@ -90,7 +90,7 @@ class VGGSpeaker(nn.Module):
             h = layer(h)
             if isinstance(layer, nn.MaxPool2d):
                 lengths = _pooled_length(lengths, layer.kernel_size, layer.stride)
-            if isinstance(layer, (nn.MaxPool2d, nn.BatchNorm2d)):
+            if isinstance(layer, (nn.MaxPool2d, nn.BatchNorm2d, nn.SyncBatchNorm)):
                 h = h * self._mask(lengths, h.shape[-1], h.dtype)
         return h, lengths
 
@@ -100,15 +100,13 @@ class VGGSpeaker(nn.Module):
         return (torch.arange(frames, device=lengths.device)[None, :] < lengths[:, None]).to(dtype)[:, None, None, :]
 
     def forward(self, x, lengths=None):
-        embedding = self.embed(x, lengths)
-        logits = self.classifier(self.classifier_dropout(embedding))
-        return logits, embedding
+        return self.embed(x, lengths)
 
 
-def build_model(config="B", n_classes=1251, ndims=128, width=1.0, dropout=0.4):
-    """Network ``config`` ("A" or "B", any case) for ``n_classes`` speakers, ``ndims``-d bottleneck,
-    channels scaled by ``width`` (1.0 = the paper's network)."""
-    return VGGSpeaker(config, n_classes=n_classes, ndims=ndims, width=width, dropout=dropout)
+def build_model(config="B", ndims=128, width=1.0, dropout=0.4):
+    """Network ``config`` ("A" or "B", any case) with an ``ndims``-d bottleneck, channels scaled by
+    ``width`` (1.0 = the paper's network), ``dropout`` before the bottleneck."""
+    return VGGSpeaker(config, ndims=ndims, width=width, dropout=dropout)
 
 
 def count_parameters(model):

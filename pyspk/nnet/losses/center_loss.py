@@ -20,7 +20,7 @@ class Loss(nn.Module):
         self.rate = rate
         self.register_buffer("centers", torch.zeros(n_classes, ndims))
 
-    def forward(self, logits, embeddings, labels):
+    def forward(self, embeddings, labels):
         """embeddings (batch, ndims), labels (batch,) -> scalar L_C."""
         diff = embeddings.float() - self.centers[labels]
         return 0.5 * diff.pow(2).mean()
