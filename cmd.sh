@@ -1,11 +1,20 @@
-# How parallel jobs run: every step takes --cmd "$train_cmd" and calls
-#   $cmd JOB=1:N logdir/name.JOB.log command ...
-# Default: this machine (all jobs in parallel, at most $(nproc) at a time; PYSPK_MAX_JOBS caps it).
-# On a Slurm cluster: export PYSPK_CMD=slurm (and PYSPK_SLURM_OPTS="--partition=... --mem=8G").
+# How parallel jobs run (Kaldi's cmd.sh): every step takes --cmd and calls
+#   $cmd [resources] JOB=1:N logdir/name.JOB.log command ...
+# train_cmd runs the CPU jobs (features, statistics, embeddings, scoring); cuda_cmd runs the network
+# trainings: one GPU (steps/train_cnn.sh --num-gpus N asks for N) and CPUs for its data loader processes.
+# Per-command resources, the same for both launchers: --num-threads N, --mem 8G, --gpu G,
+# --time HH:MM:SS, --max-jobs-run M (see utils/run_slurm.sh; on this machine only the threads, the GPUs
+# and the number of jobs apply).
+# Default: this machine (at most $(nproc) jobs at a time; PYSPK_MAX_JOBS caps it); with several GPUs,
+# parallel GPU jobs are spread over them.
+# On a Slurm cluster: export PYSPK_CMD=slurm, and PYSPK_SLURM_OPTS="--partition=... --account=..." for
+# where jobs go (PYSPK_SLURM_GPU_OPTS for the GPU jobs only); edit the resources below to fit the cluster.
 case "${PYSPK_CMD:-local}" in
-  local) export train_cmd="utils/run_local.sh" ;;
-  slurm) export train_cmd="utils/run_slurm.sh" ;;
+  local)
+    export train_cmd="utils/run_local.sh"
+    export cuda_cmd="utils/run_local.sh --gpu 1" ;;
+  slurm)
+    export train_cmd="utils/run_slurm.sh --mem 4G"
+    export cuda_cmd="utils/run_slurm.sh --gpu 1 --num-threads 8 --mem 32G" ;;
   *) echo "cmd.sh: PYSPK_CMD must be local or slurm, not $PYSPK_CMD" >&2; return 1 ;;
 esac
-# GPU jobs (training) use the same launcher; on Slurm add e.g. PYSPK_SLURM_OPTS="--gres=gpu:1".
-export cuda_cmd="$train_cmd"

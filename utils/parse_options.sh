@@ -5,9 +5,17 @@
 #                        same config style as every Python command; later options override it
 #   --help               prints the caller's $help_message
 # Positional arguments are left in "$@".
+# A step that hands the rest of its options to a Python command declares the array
+#   passthrough_opts=()
+# before sourcing this: then an option that names no variable (on the command line or in a --config
+# file) is appended to it as --key=value, in order, for that command to check, instead of being an error.
 _set_option() {  # _set_option --key value where
   local var
   var=$(echo "${1#--}" | tr '-' '_')
+  if ! declare -p "$var" >/dev/null 2>&1 && [[ "$(declare -p passthrough_opts 2>/dev/null)" == "declare -a"* ]]; then
+    passthrough_opts+=("$1=$2")
+    return
+  fi
   if ! declare -p "$var" >/dev/null 2>&1 || [ "$var" = config ]; then
     echo "$0: unknown option $1${3:+ ($3)}" >&2
     [ -n "${help_message:-}" ] && printf '%s\n' "$help_message" >&2
