@@ -96,6 +96,8 @@ PAPER = dict(network="B", ndims=128, width=1.0, loss="softmax", center_loss_weig
 def test_resume_applies_the_learning_rate_and_names_it():
     changes = resume_changes("exp/last.pt", PAPER, dict(PAPER, learning_rate=0.003, epochs=40, resume=True))
     assert changes == {"learning_rate": [0.001, 0.003], "epochs": [30, 40]}
+    # the same network written another way is no change of network
+    assert resume_changes("exp/last.pt", PAPER, dict(PAPER, network="b", width=1)) == {"network": ["B", "b"]}
 
 
 @pytest.mark.parametrize("key, new, message", [

@@ -9,7 +9,7 @@ import dataclasses
 import os
 import time
 
-from pyspk.bin.options import parse_options, run_command
+from pyspk.bin.options import parse_options, run_command, setup_logging
 from pyspk.io.datadir import DataDir
 from pyspk.device import pick_device
 from pyspk.nnet.checkpoint import load_model_and_head
@@ -27,6 +27,7 @@ class Options:
 
 def main(argv=None):
     opts, pos = parse_options(Options, argv, positional=("checkpoint", "data_dir", "xvector_dir"))
+    setup_logging()
     out = os.path.abspath(pos.xvector_dir)
     if opts.speaker_means:
         n = write_speaker_means(os.path.join(out, "xvector.scp"), os.path.join(pos.data_dir, "utt2spk"),

@@ -10,11 +10,16 @@ from pyspk.nnet.checkpoint import CheckpointError
 REFUSED = ("network", "ndims", "width", "loss")
 
 
+def _same(value):
+    """A value in the form two options are compared in: numbers as floats, names in upper case."""
+    return float(value) if isinstance(value, (int, float)) else str(value).upper()
+
+
 def resume_changes(path, saved, current):
     """``saved``/``current``: training options (dicts) of the checkpoint at ``path`` and of this run ->
     ``{option: [old, new]}`` of the changes that apply; a refused change raises :class:`CheckpointError`
     naming the option, both values and the file."""
-    refused = [key for key in REFUSED if str(saved.get(key)).upper() != str(current[key]).upper()]
+    refused = [key for key in REFUSED if _same(saved.get(key)) != _same(current[key])]
     if (saved.get("center_loss_weight", 0) > 0) != (current["center_loss_weight"] > 0):
         refused.append("center_loss_weight")
     if refused:
