@@ -9,20 +9,18 @@ run, and prints the RTF of each and its speed-up over one-at-a-time. Audio secon
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from pyspk.io.datadir import DataDir  # noqa: E402
-from pyspk.io.kaldi_table import ArkScpWriter  # noqa: E402
-from pyspk.io.tables import read_map, write_table  # noqa: E402
-from pyspk.device import pick_device  # noqa: E402
-from pyspk.nnet.extract import forward_utterances  # noqa: E402
-from pyspk.nnet.vgg import build_model  # noqa: E402
+from pyspk.io.datadir import DataDir
+from pyspk.io.kaldi_table import ArkScpWriter
+from pyspk.io.tables import read_map, write_table
+from pyspk.device import pick_device
+from pyspk.nnet.extract import forward_utterances
+from pyspk.nnet.vgg import build_model
 
 
 def synthetic_data_dir(root, n_utts=48):

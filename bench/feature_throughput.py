@@ -27,9 +27,8 @@ import numpy as np
 import soundfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from pyspk.io.tables import read_map  # noqa: E402
+from pyspk.io.tables import read_map
 
 
 def bare_decode_stft(paths):

@@ -18,9 +18,8 @@ import warnings
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from pyspk.backend.frames import FrameOptions, iter_frames  # noqa: E402
-from pyspk.backend.gmm import em_step, init_by_kmeans, reservoir_sample  # noqa: E402
+from pyspk.backend.frames import FrameOptions, iter_frames
+from pyspk.backend.gmm_init import em_step, init_by_kmeans, reservoir_sample
 
 
 def sklearn_gmm(gmm, n_iter, **kwargs):
@@ -43,7 +42,7 @@ def main():
     args = parser.parse_args()
     if not os.path.isfile(os.path.join(args.data, "feats.scp")):
         sys.exit(f"{args.data}/feats.scp missing: run ./run.sh --stop-stage 1 first (or pass --data)")
-    x = reservoir_sample((f for _, f in iter_frames(args.data, FrameOptions(), log=lambda m: None)), args.max_frames)
+    x = reservoir_sample((f for _, f in iter_frames(args.data, FrameOptions())), args.max_frames)
     x64 = x.astype(np.float64)
     print(f"{x.shape[0]} frames x {x.shape[1]} dims from {args.data}; {args.iters} EM iterations")
     print(f"{'C':>5} {'ours s/iter':>12} {'sklearn s/iter':>15} {'speed-up':>9} "

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from pyspk.backend.frames import FrameOptions, iter_frames  # noqa: E402
-from pyspk.backend.ivector import IvectorComputer, IvectorExtractor, StatsComputer, stack_stats  # noqa: E402
+from pyspk.backend.frames import FrameOptions, iter_frames
+from pyspk.backend.baum_welch import StatsComputer, stack_stats
+from pyspk.backend.ivector import IvectorComputer, IvectorExtractor
 
 
 def textbook_ivector(model, n, f):
@@ -39,7 +39,7 @@ def main():
         if not os.path.isfile(path):
             sys.exit(f"{path} missing: run the recipe's i-vector stages first (or pass --extractor/--data)")
     model = IvectorExtractor.load(args.extractor)
-    utts = list(iter_frames(args.data, FrameOptions(), log=lambda m: None))
+    utts = list(iter_frames(args.data, FrameOptions()))
     n_frames = sum(f.shape[0] for _, f in utts)
     stats_of = StatsComputer(model.ubm, args.top_c, "cpu")
     t0 = time.perf_counter()

@@ -10,16 +10,14 @@ printed in seconds and as a multiple of ``np.sort`` of the same number of float6
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from pyspk.io.trials import Trials, read_scores, write_scores  # noqa: E402
-from pyspk.metrics import verification_metrics  # noqa: E402
-from pyspk.scoring import ScoringConfig, Scorer  # noqa: E402
+from pyspk.io.trials import Trials, read_scores, write_scores
+from pyspk.metrics import verification_metrics
+from pyspk.scoring import ScoringConfig, Scorer
 
 SIZES = (("VoxCeleb1-O", 37_720, 4_708), ("VoxCeleb1-H", 550_000, 137_000))
 

@@ -13,17 +13,15 @@ batches are used; with --data, one epoch of it is timed.
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from pyspk.io.kaldi_table import ArkScpWriter  # noqa: E402
-from pyspk.io.tables import write_table  # noqa: E402
-from pyspk.nnet.train import Trainer, TrainOptions  # noqa: E402
+from pyspk.io.kaldi_table import ArkScpWriter
+from pyspk.io.tables import write_table
+from pyspk.nnet.train import Trainer, TrainOptions
 
 NETWORKS = {  # name -> options (the rest from TrainOptions' defaults)
     "demo": dict(network="B", width=0.125, batch_size=16, crop_frames=201),  # conf/cnn_demo.conf

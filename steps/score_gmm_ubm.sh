@@ -28,12 +28,12 @@ mkdir -p "$logdir"
 $cmd JOB=1:"$nj" "$logdir/score_gmm_ubm.JOB.log" python -m pyspk.bin.score_gmm_ubm \
   --config "$ubmdir/frame_opts" --relevance-factor "$relevance_factor" --top-c "$top_c" \
   --device "$device" --job JOB --num-jobs "$nj" "$ubmdir/final.ubm" "$data" "$trials" "$scores.JOB"
+# Each job wrote its scores and the trials it scored (<scores>.JOB.trials); join both in job order.
 for j in $(seq 1 "$nj"); do cat "$scores.$j"; done > "$scores.tmp"
+for j in $(seq 1 "$nj"); do cat "$scores.$j.trials"; done > "$scores.trials.tmp"
 rm -f "$scores".[0-9]*
-mv "$scores.tmp" "$scores"
-awk 'NR == FNR { label[$1 " " $2] = $3; next } { print $1, $2, label[$1 " " $2] }' \
-  "$trials" "$scores" > "$scores.trials.tmp"
 mv "$scores.trials.tmp" "$scores.trials"
+mv "$scores.tmp" "$scores"
 n_scored=$(wc -l < "$scores") n_trials=$(wc -l < "$trials")
 if [ "$n_scored" -ne "$n_trials" ]; then
   echo "$0: WARNING: scored $n_scored of $n_trials trials (see $logdir/score_gmm_ubm.*.log)" >&2

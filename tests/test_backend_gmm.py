@@ -1,11 +1,16 @@
 """Diagonal GMM: EM recovers a known mixture with a never-decreasing likelihood, MAP limits,
 log-likelihoods against scipy, top-C LLR, frame pipeline and bad-input errors."""
+import logging
+
 import numpy as np
 import pytest
 import torch
 from scipy.stats import multivariate_normal
 
 from pyspk.backend import gmm as G
+from pyspk.backend import gmm_init as GI
+from pyspk.backend import gmm_stats as GS
+from pyspk.backend import gmm_ubm as GU
 from pyspk.backend.frames import FrameOptions, FramesError, frame_blocks, iter_frames
 from pyspk.io.kaldi_table import ArkScpWriter
 from pyspk.io.tables import write_map
@@ -48,17 +53,17 @@ def test_log_likelihoods_match_scipy():
 def test_em_recovers_a_known_mixture_and_never_decreases_the_likelihood(init):
     x = sample(TRUE, 20000)
     if init == "kmeans":
-        gmm = G.init_by_kmeans(x, 4, iters=5, seed=1)
+        gmm = GI.init_by_kmeans(x, 4, iters=5, seed=1)
     else:
-        gmm = G.init_by_splitting(x, 4, iters_per_split=3)
+        gmm = GI.init_by_splitting(x, 4, iters_per_split=3)
     history = []
     for _ in range(15):
-        gmm, avg_ll = G.em_step(gmm, x, compute_dtype=torch.float64)
+        gmm, avg_ll = GI.em_step(gmm, x, compute_dtype=torch.float64)
         history.append(avg_ll)
     assert np.all(np.diff(history) >= -1e-9), history
     # the default float32 E-step follows the same path to within its rounding (~1e-5 nats/frame)
-    _, avg32 = G.em_step(gmm, x)
-    assert abs(avg32 - G.em_step(gmm, x, compute_dtype=torch.float64)[1]) < 1e-5
+    _, avg32 = GI.em_step(gmm, x)
+    assert abs(avg32 - GI.em_step(gmm, x, compute_dtype=torch.float64)[1]) < 1e-5
     order = match_components(gmm, TRUE)
     np.testing.assert_allclose(gmm.weights[order], TRUE.weights, atol=0.01)
     np.testing.assert_allclose(gmm.means[order], TRUE.means, atol=0.06)
@@ -71,17 +76,17 @@ def test_em_recovers_a_known_mixture_and_never_decreases_the_likelihood(init):
 def test_em_from_stats_of_parallel_jobs_equals_one_job():
     """Statistics of two halves summed give the same update as the whole (the parallel EM)."""
     x = sample(TRUE, 4000, seed=3)
-    start = G.init_by_kmeans(x, 4, iters=2)
+    start = GI.init_by_kmeans(x, 4, iters=2)
     scorer = G.GmmScorer(start)
-    whole = G.GmmStats.empty(4, 3)
-    G.accumulate(scorer, x, whole)
-    halves = G.GmmStats.empty(4, 3)
+    whole = GS.GmmStats.empty(4, 3)
+    GS.accumulate(scorer, x, whole)
+    halves = GS.GmmStats.empty(4, 3)
     for part in (x[:1500], x[1500:]):
-        s = G.GmmStats.empty(4, 3)
-        G.accumulate(scorer, part, s)
+        s = GS.GmmStats.empty(4, 3)
+        GS.accumulate(scorer, part, s)
         halves += s
-    a, _ = G.update(start, whole)
-    b, _ = G.update(start, halves)
+    a, _ = start.reestimated(whole)
+    b, _ = start.reestimated(halves)
     np.testing.assert_allclose(a.means, b.means, rtol=1e-6)
     np.testing.assert_allclose(a.variances, b.variances, rtol=1e-6)
     assert whole.frames == halves.frames == 4000
@@ -91,10 +96,10 @@ def test_model_and_stats_files_round_trip(tmp_path):
     TRUE.save(tmp_path / "m.ubm")
     back = G.DiagGmm.load(tmp_path / "m.ubm")
     np.testing.assert_array_equal(back.means, TRUE.means)
-    s = G.GmmStats.empty(4, 3)
-    G.accumulate(G.GmmScorer(TRUE), sample(TRUE, 100), s)
+    s = GS.GmmStats.empty(4, 3)
+    GS.accumulate(G.GmmScorer(TRUE), sample(TRUE, 100), s)
     s.save(tmp_path / "s.acc")
-    t = G.GmmStats.load(tmp_path / "s.acc")
+    t = GS.GmmStats.load(tmp_path / "s.acc")
     np.testing.assert_array_equal(t.first, s.first)
     assert t.frames == 100 and t.loglike == s.loglike
 
@@ -108,41 +113,41 @@ def ubm_posterior_stats(x):
 
 def test_map_limits():
     x = sample(G.DiagGmm(TRUE.weights, TRUE.means + 0.7, TRUE.variances), 300, seed=5)
-    stats = G.GmmStats.empty(4, 3)
-    G.accumulate(G.GmmScorer(TRUE, compute_dtype=torch.float64), x, stats)
+    stats = GS.GmmStats.empty(4, 3)
+    GS.accumulate(G.GmmScorer(TRUE, compute_dtype=torch.float64), x, stats)
     n, f = ubm_posterior_stats(x)
     np.testing.assert_allclose(stats.zero, n, rtol=1e-8)
     # relevance factor -> infinity: the UBM is unchanged
-    np.testing.assert_allclose(G.map_adapt_means(TRUE, stats, np.inf), TRUE.means)
-    np.testing.assert_allclose(G.map_adapt_means(TRUE, stats, 1e12), TRUE.means, atol=1e-7)
+    np.testing.assert_allclose(GU.map_adapt_means(TRUE, stats, np.inf), TRUE.means)
+    np.testing.assert_allclose(GU.map_adapt_means(TRUE, stats, 1e12), TRUE.means, atol=1e-7)
     # relevance factor 0: the maximum-likelihood means given the UBM's posteriors
-    np.testing.assert_allclose(G.map_adapt_means(TRUE, stats, 0.0), f / n[:, None], rtol=1e-8)
+    np.testing.assert_allclose(GU.map_adapt_means(TRUE, stats, 0.0), f / n[:, None], rtol=1e-8)
     # in between: an interpolation, moving each mean towards its data by n / (n + r)
-    mid = G.map_adapt_means(TRUE, stats, 16.0)
+    mid = GU.map_adapt_means(TRUE, stats, 16.0)
     alpha = n / (n + 16.0)
     np.testing.assert_allclose(mid, TRUE.means + alpha[:, None] * (f / n[:, None] - TRUE.means), rtol=1e-8)
 
 
 def test_map_keeps_the_ubm_mean_of_an_unseen_component():
-    stats = G.GmmStats.empty(4, 3)
+    stats = GS.GmmStats.empty(4, 3)
     # top-1 selection: every frame sits wholly on component 0; the others see no data at all
-    G.accumulate(G.GmmScorer(TRUE), np.zeros((50, 3), np.float32), stats, top_c=1)
+    GS.accumulate(G.GmmScorer(TRUE), np.zeros((50, 3), np.float32), stats, top_c=1)
     np.testing.assert_array_equal(stats.zero, [50, 0, 0, 0])
-    adapted = G.map_adapt_means(TRUE, stats, 0.0)
+    adapted = GU.map_adapt_means(TRUE, stats, 0.0)
     np.testing.assert_array_equal(adapted[1:], TRUE.means[1:])
     np.testing.assert_allclose(adapted[0], 0.0, atol=1e-12)
 
 
 def test_llr_is_zero_for_the_ubm_itself_and_positive_for_the_adapted_speaker():
     x = sample(TRUE, 400)
-    llr = G.LlrScorer(TRUE, top_c=2)
+    llr = GU.LlrScorer(TRUE, top_c=2)
     prep = llr.prepare(x)
     assert abs(llr.score(llr.speaker_means(TRUE.means), prep)) < 1e-5
     shifted = G.DiagGmm(TRUE.weights, TRUE.means + 0.8, TRUE.variances)
     enrol, test, other = sample(shifted, 400, 1), sample(shifted, 400, 2), sample(TRUE, 400, 3)
-    stats = G.GmmStats.empty(4, 3)
-    G.accumulate(llr.ubm_scorer, enrol, stats)
-    model = llr.speaker_means(G.map_adapt_means(TRUE, stats, 16.0))
+    stats = GS.GmmStats.empty(4, 3)
+    GS.accumulate(llr.ubm_scorer, enrol, stats)
+    model = llr.speaker_means(GU.map_adapt_means(TRUE, stats, 16.0))
     assert llr.score(model, llr.prepare(test)) > 0.3 > llr.score(model, llr.prepare(other))
 
 
@@ -152,17 +157,17 @@ def test_llr_with_all_components_is_the_exact_likelihood_ratio():
     speaker = G.DiagGmm(TRUE.weights, means, TRUE.variances)
     want = np.mean(np.logaddexp.reduce(reference_log_likelihoods(speaker, x), axis=1)
                    - np.logaddexp.reduce(reference_log_likelihoods(TRUE, x), axis=1))
-    llr = G.LlrScorer(TRUE, top_c=4)
+    llr = GU.LlrScorer(TRUE, top_c=4)
     assert abs(llr.score(llr.speaker_means(means), llr.prepare(x)) - want) < 1e-4
 
 
 def test_reservoir_sample_is_bounded_and_uniform():
     blocks = [np.full((100, 1), i, dtype=np.float32) for i in range(50)]  # 5,000 rows, 50 values
-    s = G.reservoir_sample(blocks, 1000, seed=0)
+    s = GI.reservoir_sample(blocks, 1000, seed=0)
     assert s.shape == (1000, 1)
     counts = np.bincount(s[:, 0].astype(int), minlength=50)
     assert counts.min() > 5 and counts.max() < 40  # 20 expected for every block
-    assert G.reservoir_sample(blocks[:2], 1000).shape == (200, 1)
+    assert GI.reservoir_sample(blocks[:2], 1000).shape == (200, 1)
 
 
 def test_wrong_dimension_is_a_clear_error(tmp_path):
@@ -190,27 +195,28 @@ def make_mfcc_dir(path, feats, vads):
     return str(path)
 
 
-def test_frames_pipeline_skips_and_reports_an_utterance_without_voiced_frames(tmp_path):
+def test_frames_pipeline_skips_and_reports_an_utterance_without_voiced_frames(tmp_path, caplog):
     rng = np.random.default_rng(0)
     feats = {f"spk{i}-u": rng.standard_normal((120, 13)).astype(np.float32) for i in range(3)}
     vads = {u: (np.arange(120) % 2).astype(np.float32) for u in feats}
     vads["spk1-u"] = np.zeros(120, np.float32)
     del vads["spk2-u"]
     d = make_mfcc_dir(tmp_path / "d", feats, vads)
-    log = []
-    out = dict(iter_frames(d, FrameOptions(), log=log.append))
+    caplog.set_level(logging.INFO, logger="pyspk.backend.frames")
+    out = dict(iter_frames(d, FrameOptions()))
+    log = [r.getMessage() for r in caplog.records]
     assert list(out) == ["spk0-u"] and out["spk0-u"].shape == (60, 39)
     assert any("WARNING: skipping spk1-u" in m and "vad.scp" in m and "no voiced frames" in m for m in log)
     assert any("WARNING: skipping spk2-u" in m and "no entry in vad.scp" in m for m in log)
     # static MFCC only, no VAD: all frames, 13 dims, mean-normalised
-    plain = dict(iter_frames(d, FrameOptions(add_deltas=False, use_vad=False), log=log.append))
+    plain = dict(iter_frames(d, FrameOptions(add_deltas=False, use_vad=False)))
     assert plain["spk1-u"].shape == (120, 13)
     np.testing.assert_allclose(plain["spk1-u"].mean(axis=0), 0, atol=1e-5)
     # blocks of consecutive utterances: the same frames, in order, each block but the last >= the size
-    blocks = list(frame_blocks(iter_frames(d, FrameOptions(add_deltas=False, use_vad=False), log=log.append), 200))
+    blocks = list(frame_blocks(iter_frames(d, FrameOptions(add_deltas=False, use_vad=False)), 200))
     assert [b.shape[0] for b in blocks] == [240, 120]
     np.testing.assert_array_equal(np.concatenate(blocks), np.concatenate(list(plain.values())))
     # nothing usable is an error naming the dir
     only_bad = make_mfcc_dir(tmp_path / "e", {"spk1-u": feats["spk1-u"]}, {"spk1-u": vads["spk1-u"]})
     with pytest.raises(FramesError, match="no usable utterance"):
-        list(iter_frames(only_bad, FrameOptions(), log=log.append))
+        list(iter_frames(only_bad, FrameOptions()))

@@ -7,8 +7,11 @@ import torch
 from scipy.stats import multivariate_normal
 
 from pyspk.backend import full_gmm as F
-from pyspk.backend.gmm import DiagGmm, GmmError, GmmStats, accumulate
-from pyspk.backend.ivector import IvectorExtractor, StatsComputer
+from pyspk.backend.baum_welch import StatsComputer
+from pyspk.backend.em_stats import StatsError
+from pyspk.backend.gmm import DiagGmm, GmmError
+from pyspk.backend.gmm_stats import GmmStats, accumulate
+from pyspk.backend.ivector import IvectorExtractor
 
 
 def known_full(seed=0):
@@ -46,7 +49,7 @@ def em(gmm, x, iters):
         stats = gmm.empty_stats()
         accumulate(gmm.scorer(), x, stats)
         history.append(stats.loglike / stats.frames)
-        gmm, _ = gmm.updated(stats)
+        gmm, _ = gmm.reestimated(stats)
     return gmm, history
 
 
@@ -84,7 +87,7 @@ def test_statistics_of_jobs_add_up_and_files_round_trip(tmp_path):
     np.testing.assert_array_equal(back.covars, true.covars)
     DiagGmm(true.weights, true.means, true.variances).save(tmp_path / "diag.ubm")
     assert isinstance(F.load_ubm(tmp_path / "diag.ubm"), DiagGmm)
-    with pytest.raises(GmmError, match="cannot add statistics"):
+    with pytest.raises(StatsError, match="cannot add GMM statistics of second shapes"):
         parts += GmmStats.empty(3, 3)
     with pytest.raises(GmmError, match="model has dimension 3 but the features have dimension 13"):
         true.scorer().to_tensor(np.zeros((4, 13), np.float32))

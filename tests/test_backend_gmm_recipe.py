@@ -7,7 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from pyspk.backend.gmm import DiagGmm
+from pyspk.backend.gmm import DiagGmm, GmmError
 from pyspk.bin import score_gmm_ubm
 from pyspk.features.mfcc import compute_mfcc
 from pyspk.features.vad import compute_vad
@@ -172,12 +172,56 @@ def test_gmm_ubm_and_ivector_baselines_end_to_end(subset, tmp_path):
     assert "ivector_svm" in open(f"{exp}/RESULTS").read()
 
 
-def test_a_ubm_of_the_wrong_dimension_is_a_clear_error(subset, tmp_path, capsys):
+def test_a_ubm_of_the_wrong_dimension_is_a_clear_error(subset, tmp_path):
     root, _ = subset
     data = f"{root}/data/test_mfcc"
     DiagGmm(np.ones(2) / 2, np.zeros((2, 39)), np.ones((2, 39))).save(tmp_path / "ubm39")
-    with pytest.raises(SystemExit) as err:
+    with pytest.raises(GmmError, match="model has dimension 39 but the features have dimension 13"):
         score_gmm_ubm.main(["--add-deltas", "false", str(tmp_path / "ubm39"), data, f"{data}/trials",
                             str(tmp_path / "scores")])
-    assert "model has dimension 39 but the features have dimension 13" in str(err.value)
     assert not os.path.exists(tmp_path / "scores")
+
+
+FAIL_AT = """#!/usr/bin/env bash
+# utils/run_local.sh, but the jobs whose log names match $FAIL_LOG fail without running: a training
+# killed at that point, deterministically.
+case "$*" in *"$FAIL_LOG"*) echo "killed (test)" >&2; exit 1;; esac
+exec "$PYSPK_ROOT/utils/run_local.sh" "$@"
+"""
+
+
+@pytest.mark.parametrize("kind", ["ubm", "extractor"])
+def test_em_killed_during_an_iteration_resumes_with_stage_to_the_same_model(subset, tmp_path, kind):
+    """Kill the EM during iteration 1 (its statistics jobs fail), rerun with --stage 1: the kept
+    1.ubm / 1.ie is the start and the final model equals that of an uninterrupted run, byte for byte."""
+    root, _ = subset
+    data = f"{root}/data/train_mfcc"
+    (tmp_path / "ubm.conf").write_text("--num-gauss=8\n--num-frames=5000\n--kmeans-iters=2\n")
+    (tmp_path / "ivector.conf").write_text("--ivector-dim=5\n")
+    launcher = tmp_path / "fail_at.sh"
+    launcher.write_text(FAIL_AT)
+    launcher.chmod(0o755)
+    if kind == "ubm":
+        def train(out, *opts):
+            return ["steps/train_ubm.sh", "--nj", "2", "--num-iters", "3", "--ubm-config",
+                    str(tmp_path / "ubm.conf"), *opts, data, str(out)]
+        model = "ubm"
+    else:
+        step("steps/train_ubm.sh", "--nj", "2", "--num-iters", "1", "--ubm-config", str(tmp_path / "ubm.conf"),
+             data, str(tmp_path / "ubm"))
+
+        def train(out, *opts):
+            return ["steps/train_ivector_extractor.sh", "--nj", "2", "--num-iters", "3", "--ivector-config",
+                    str(tmp_path / "ivector.conf"), *opts, str(tmp_path / "ubm"), data, str(out)]
+        model = "ie"
+    step(*train(tmp_path / "whole"))
+    killed = subprocess.run(train(tmp_path / "resumed", "--cmd", str(launcher)), cwd=ROOT, capture_output=True,
+                            text=True, env={**os.environ, "FAIL_LOG": "acc.1."})
+    assert killed.returncode != 0 and not os.path.exists(tmp_path / "resumed" / f"final.{model}")
+    kept = sorted(p for p in os.listdir(tmp_path / "resumed") if p.endswith(f".{model}"))
+    assert kept == [f"0.{model}", f"1.{model}"], killed.stdout + killed.stderr
+    out = step(*train(tmp_path / "resumed", "--stage", "1"))
+    assert "iteration 0" not in out and "iteration 2" in out
+    assert os.readlink(tmp_path / "resumed" / f"final.{model}") == f"3.{model}"
+    for name in (f"1.{model}", f"final.{model}"):
+        assert (tmp_path / "resumed" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name

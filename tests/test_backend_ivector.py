@@ -4,7 +4,9 @@ SVM identification picks C on validation."""
 import numpy as np
 import pytest
 
+from pyspk.backend import baum_welch as BW
 from pyspk.backend import ivector as I
+from pyspk.backend.em_stats import StatsError
 from pyspk.backend.gmm import DiagGmm, GmmError
 from pyspk.backend.svm import SvmIdentifier, choose_c, l2_normalise
 
@@ -33,8 +35,8 @@ def draw_utterances(ubm, T, n_utts, frames=150, seed=1):
 def synthetic():
     ubm, T = known_model()
     ws, utts = draw_utterances(ubm, T, 300)
-    stats_of = I.StatsComputer(ubm, top_c=0)
-    batches = list(I.batched_stats(((f"u{i}", u) for i, u in enumerate(utts)), stats_of, batch_size=64))
+    stats_of = BW.StatsComputer(ubm, top_c=0)
+    batches = list(BW.batched_stats(((f"u{i}", u) for i, u in enumerate(utts)), stats_of, batch_size=64))
     return ubm, ws, batches
 
 
@@ -46,7 +48,7 @@ def train(model, batches, iters):
         for _, batch in batches:
             computer.accumulate(batch, acc)
         objectives.append(acc.objective / acc.utts)
-        model = I.update(model, acc)
+        model = model.reestimated(acc)
     return model, objectives
 
 
@@ -79,7 +81,31 @@ def test_statistics_of_parallel_jobs_add_up(synthetic):
         computer.accumulate(b, part1 if i % 2 else part2)
     part1 += part2
     np.testing.assert_allclose(part1.A, whole.A, rtol=1e-12)
-    np.testing.assert_allclose(I.update(model, part1).T, I.update(model, whole).T, rtol=1e-9)
+    np.testing.assert_allclose(model.reestimated(part1).T, model.reestimated(whole).T, rtol=1e-9)
+
+
+def test_statistics_archive_written_once_gives_the_same_em_statistics(synthetic, tmp_path):
+    """The alignment computed once and read back from its archive (what every EM iteration of
+    steps/train_ivector_extractor.sh reads) accumulates what the statistics computed in memory do."""
+    ubm, _, batches = synthetic
+    n = BW.write_stats_archive(batches, tmp_path / "bw.1.ark", tmp_path / "bw.1.scp")
+    assert n == sum(len(utts) for utts, _ in batches)
+    model = I.IvectorExtractor.init_random(ubm, R, seed=1)
+    computer = I.IvectorComputer(model)
+    direct, cached = I.IvectorStats.empty(C, D, R), I.IvectorStats.empty(C, D, R)
+    for _, b in batches:
+        computer.accumulate(b, direct)
+    read_back = list(BW.read_stats_archive(tmp_path / "bw.1.scp", batch_size=50))
+    assert sorted(u for utts, _ in read_back for u in utts) == sorted(u for utts, _ in batches for u in utts)
+    for _, b in read_back:
+        computer.accumulate(b, cached)
+    assert cached.utts == direct.utts
+    for name in ("A", "C", "N", "S"):   # the archive stores N and F~ as float32
+        np.testing.assert_allclose(getattr(cached, name), getattr(direct, name), rtol=1e-5, atol=1e-6)
+    assert cached.objective == pytest.approx(direct.objective, rel=1e-6)
+    (tmp_path / "bw.1.ark.second.npy").unlink()
+    with pytest.raises(ValueError, match="bw.1.scp: cannot read its summed second-order statistics"):
+        list(BW.read_stats_archive(tmp_path / "bw.1.scp"))
 
 
 def test_batched_posterior_equals_the_textbook_formula(synthetic):
@@ -99,7 +125,7 @@ def test_batched_posterior_equals_the_textbook_formula(synthetic):
 def test_centred_statistics_match_a_direct_computation():
     ubm, T = known_model()
     _, utts = draw_utterances(ubm, T, 1, frames=40)
-    n, f, s = I.StatsComputer(ubm, top_c=0)(utts[0])
+    n, f, s = BW.StatsComputer(ubm, top_c=0)(utts[0])
     x = utts[0].astype(np.float64)
     ll = np.stack([np.log(ubm.weights[c]) - 0.5 * np.sum(np.log(2 * np.pi * ubm.variances[c])
                    + (x - ubm.means[c]) ** 2 / ubm.variances[c], axis=1) for c in range(C)], axis=1)
@@ -122,9 +148,9 @@ def test_files_round_trip_and_bad_input(tmp_path):
     with pytest.raises(I.IvectorError, match="bad.ie: T .* do not match the UBM"):
         I.IvectorExtractor.load(tmp_path / "bad.ie")
     with pytest.raises(GmmError, match="model has dimension 4 but the features have dimension 13"):
-        I.StatsComputer(ubm)(np.zeros((20, 13), np.float32))
+        BW.StatsComputer(ubm)(np.zeros((20, 13), np.float32))
     acc = I.IvectorStats.empty(C, D, R)
-    with pytest.raises(I.IvectorError, match="cannot add statistics"):
+    with pytest.raises(StatsError, match="cannot add i-vector statistics of A shapes"):
         acc += I.IvectorStats.empty(C, D, R + 1)
 
 
@@ -138,7 +164,7 @@ def test_svm_identification_chooses_c_on_validation():
         return centres[idx] + 0.6 * rng.standard_normal((len(idx), 20)), list(labels)
 
     train, val, test = draw(10), draw(4), draw(6)
-    model, best_c, table = choose_c(train, val, [100.0, 1e-4, 1.0], log=lambda m: None)
+    model, best_c, table = choose_c(train, val, [100.0, 1e-4, 1.0])
     assert sorted(table) == [1e-4, 1.0, 100.0]
     assert best_c == min(c for c in table if table[c] == max(table.values()))  # smaller C on ties
     assert table[best_c] == SvmIdentifier(best_c).fit(*train).accuracy(*val, ks=(1,))[1]

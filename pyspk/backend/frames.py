@@ -1,10 +1,11 @@
 """The MFCC frames the GMM-UBM and i-vector baselines see, Kaldi voxceleb/v1 style: raw MFCC from
 ``feats.scp`` -> add-deltas (optional) -> sliding CMVN (means only) -> voiced frames from ``vad.scp``.
 
-A bad utterance (no VAD entry, no voiced frames, unreadable) is reported on ``log`` as
+A bad utterance (no VAD entry, no voiced frames, unreadable) is logged as
 ``WARNING: skipping <utt> (<file>): <reason>`` and skipped; a data dir with nothing usable is an error.
 """
 import dataclasses
+import logging
 import os
 
 import numpy as np
@@ -12,6 +13,8 @@ import numpy as np
 from pyspk.features.transforms import add_deltas, select_voiced, sliding_cmvn
 from pyspk.io.kaldi_table import KaldiTableError, read_entry
 from pyspk.io.tables import read_map
+
+logger = logging.getLogger(__name__)
 
 
 class FramesError(ValueError):
@@ -34,7 +37,7 @@ def process_frames(feats, vad, opts):
     return select_voiced(x, vad) if opts.use_vad else x
 
 
-def iter_frames(data_dir, opts, log=print, utts=None):
+def iter_frames(data_dir, opts, utts=None):
     """Yield ``(utt, frames)`` for the utterances of ``data_dir`` (or just ``utts``, in that order),
     frames (voiced_frames, dims) float32 with at least one row. Bad utterances are logged and skipped;
     a summary line is logged at the end, and if nothing was usable FramesError is raised."""
@@ -64,11 +67,11 @@ def iter_frames(data_dir, opts, log=print, utts=None):
                 reason = str(e)
         if reason is not None:
             bad += 1
-            log(f"WARNING: skipping {utt} ({where}): {reason}")
+            logger.warning(f"WARNING: skipping {utt} ({where}): {reason}")
             continue
         good += 1
         yield utt, frames
-    log(f"{data_dir}: used {good} utterances, skipped {bad}")
+    logger.info(f"{data_dir}: used {good} utterances, skipped {bad}")
     if good == 0:
         raise FramesError(f"{data_dir}: no usable utterance (all {bad} skipped; see the warnings above)")
 

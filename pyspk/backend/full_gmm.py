@@ -12,7 +12,10 @@ import math
 import numpy as np
 import torch
 
-from pyspk.backend.gmm import DiagGmm, GmmError, GmmModel, GmmStats, resolve_device
+from pyspk.backend.gmm import DiagGmm, GmmError, GmmModel, read_gmm_file
+from pyspk.backend.gmm_stats import FullGmmStats
+from pyspk.backend.symmetric import PackedSymmetric
+from pyspk.device import pick_device
 
 DTYPE = torch.float64
 
@@ -22,6 +25,7 @@ class FullGmm(GmmModel):
     """weights (C,), means (C, D), covars (C, D, D); float64."""
 
     FIELDS = ("weights", "means", "covars")
+    KIND = "full-covariance GMM"
     weights: np.ndarray
     means: np.ndarray
     covars: np.ndarray
@@ -47,17 +51,25 @@ class FullGmm(GmmModel):
         if np.any(np.linalg.eigvalsh(self.covars)[:, 0] <= 0) or np.any(self.weights < 0):
             raise GmmError(f"{where}: covariances must be positive definite and weights >= 0")
 
-    check_dim = DiagGmm.check_dim
-
     def scorer(self, device="cpu"):
         return FullGmmScorer(self, device)
 
     def empty_stats(self):
         return FullGmmStats.empty(self.num_gauss, self.dim)
 
-    def updated(self, stats, min_eigenvalue=1e-3, min_count=1e-3):
-        """-> (ML re-estimate from ``stats``, number of components left unchanged); see ``update``."""
-        return update(self, stats, min_eigenvalue, min_count)
+    def reestimated(self, stats, min_eigenvalue=1e-3, min_count=1e-3):
+        """ML re-estimation from ``stats`` (FullGmmStats) -> (new FullGmm, number of components left
+        unchanged). Covariance eigenvalues are floored at ``min_eigenvalue``; a component with
+        occupancy below ``min_count`` keeps its mean and covariance."""
+        occ = stats.zero
+        ok = occ >= min_count
+        means, covars = self.means.copy(), self.covars.copy()
+        means[ok] = stats.first[ok] / occ[ok, None]
+        cov = stats.second[ok] / occ[ok, None, None] - means[ok][:, :, None] * means[ok][:, None, :]
+        vals, vecs = np.linalg.eigh(0.5 * (cov + cov.transpose(0, 2, 1)))
+        covars[ok] = np.einsum("cij,cj,ckj->cik", vecs, np.maximum(vals, min_eigenvalue), vecs)
+        weights = np.maximum(occ / max(occ.sum(), 1e-300), 1e-10)
+        return FullGmm(weights / weights.sum(), means, covars), int(np.count_nonzero(~ok))
 
 
 def ubm_from_arrays(arrays, where):
@@ -67,30 +79,7 @@ def ubm_from_arrays(arrays, where):
 
 def load_ubm(path):
     """Read a diagonal or full-covariance GMM file; errors name the file."""
-    try:
-        with np.load(path) as z:
-            return ubm_from_arrays(z, path)
-    except (OSError, KeyError, ValueError) as e:
-        if isinstance(e, GmmError):
-            raise
-        raise GmmError(f"{path}: not a GMM file ({type(e).__name__}: {e})") from None
-
-
-class _Quadratic:
-    """Frames (T, D) -> their products x_i x_j, i <= j: (T, D(D+1)/2); and back to (.., D, D)."""
-
-    def __init__(self, dim, device):
-        self.dim = dim
-        self.rows, self.cols = torch.triu_indices(dim, dim, device=device)
-
-    def features(self, x):
-        return x[:, self.rows] * x[:, self.cols]
-
-    def unpack(self, packed):
-        out = packed.new_zeros(packed.shape[:-1] + (self.dim, self.dim))
-        out[..., self.rows, self.cols] = packed
-        out[..., self.cols, self.rows] = packed
-        return out
+    return read_gmm_file(path, ubm_from_arrays, "GMM")
 
 
 class FullGmmScorer:
@@ -99,16 +88,16 @@ class FullGmmScorer:
 
     def __init__(self, gmm, device="cpu"):
         self.gmm = gmm
-        self.device = resolve_device(device)
+        self.device = pick_device(device)
         self.dtype = DTYPE
-        self.quad = _Quadratic(gmm.dim, self.device)
+        self.packed = PackedSymmetric(gmm.dim, self.device)
         prec = np.linalg.inv(gmm.covars)                                          # (C, D, D)
         _, logdet = np.linalg.slogdet(gmm.covars)
         with np.errstate(divide="ignore"):
             log_w = np.log(gmm.weights)
         lin = np.einsum("cij,cj->ci", prec, gmm.means)                            # P mu
         const = log_w - 0.5 * (gmm.dim * math.log(2 * math.pi) + logdet + np.einsum("ci,ci->c", lin, gmm.means))
-        rows, cols = self.quad.rows.cpu().numpy(), self.quad.cols.cpu().numpy()
+        rows, cols = self.packed.rows.cpu().numpy(), self.packed.cols.cpu().numpy()
         quad = -0.5 * prec[:, rows, cols] * np.where(rows == cols, 1.0, 2.0)      # (C, P)
         w = np.concatenate([quad, lin, const[:, None]], axis=1).T                 # (P + D + 1, C)
         self.weight = torch.as_tensor(w, dtype=DTYPE, device=self.device)
@@ -121,35 +110,4 @@ class FullGmmScorer:
     def log_likelihoods(self, x):
         """x: (T, D) tensor -> (T, C)."""
         ones = torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)
-        return torch.cat([self.quad.features(x), x, ones], dim=1) @ self.weight
-
-
-class FullGmmStats(GmmStats):
-    """:class:`pyspk.backend.gmm.GmmStats` with full second-order sums (C, D, D); float64.
-    Filled by ``pyspk.backend.gmm.accumulate``; add jobs' stats with ``+=``."""
-
-    @classmethod
-    def empty(cls, num_gauss, dim):
-        return cls(np.zeros(num_gauss), np.zeros((num_gauss, dim)), np.zeros((num_gauss, dim, dim)))
-
-    def add_chunk(self, pt, x):
-        """Add posteriors pt (C, T) and frames x (T, D), float64 tensors."""
-        quad = _Quadratic(x.shape[1], x.device)
-        self.zero += pt.sum(dim=1).cpu().numpy()
-        self.first += (pt @ x).cpu().numpy()
-        self.second += quad.unpack(pt @ quad.features(x)).cpu().numpy()
-
-
-def update(gmm, stats, min_eigenvalue=1e-3, min_count=1e-3):
-    """ML re-estimation -> (new FullGmm, number of components left unchanged). Covariance
-    eigenvalues are floored at ``min_eigenvalue``; a component with occupancy below ``min_count``
-    keeps its mean and covariance."""
-    occ = stats.zero
-    ok = occ >= min_count
-    means, covars = gmm.means.copy(), gmm.covars.copy()
-    means[ok] = stats.first[ok] / occ[ok, None]
-    cov = stats.second[ok] / occ[ok, None, None] - means[ok][:, :, None] * means[ok][:, None, :]
-    vals, vecs = np.linalg.eigh(0.5 * (cov + cov.transpose(0, 2, 1)))
-    covars[ok] = np.einsum("cij,cj,ckj->cik", vecs, np.maximum(vals, min_eigenvalue), vecs)
-    weights = np.maximum(occ / max(occ.sum(), 1e-300), 1e-10)
-    return FullGmm(weights / weights.sum(), means, covars), int(np.count_nonzero(~ok))
+        return torch.cat([self.packed.outer_products(x), x, ones], dim=1) @ self.weight

@@ -6,7 +6,7 @@ the utterance supervector mean is mu_c + T_c w, w ~ N(0, I_R), frames aligned to
 covariance diag(sigma_c). The alignment (posteriors, top-C selection) comes from the UBM and is fixed.
 
 Per utterance: zeroth-order stats N (C,), centred first-order F~ (C, D) = sum_t g_ct (x_t - mu_c), and
-centred second-order diagonal S~ (C, D). Posterior of w: precision L = I + sum_c N_c T_c' S_c^-1 T_c,
+centred second-order diagonal S~ (C, D) (:mod:`pyspk.backend.baum_welch`). Posterior of w: precision L = I + sum_c N_c T_c' S_c^-1 T_c,
 mean w = L^-1 sum_c T_c' S_c^-1 F~_c. EM accumulates A_c = sum_u N_c (L^-1 + w w') and
 Cc = sum_u F~_c w', then T_c = Cc A_c^-1 and sigma_c = diag(S~_c - T_c Cc') / N_c.
 The objective (log-likelihood of the statistics given the alignment, summed over utterances) never
@@ -23,8 +23,10 @@ import math
 import numpy as np
 import torch
 
+from pyspk.backend.em_stats import EmStats
 from pyspk.backend.full_gmm import ubm_from_arrays
-from pyspk.backend.gmm import resolve_device, top_c_posteriors
+from pyspk.backend.symmetric import PackedSymmetric
+from pyspk.device import pick_device
 from pyspk.io.atomic import atomic_write
 
 DTYPE = torch.float64
@@ -70,86 +72,32 @@ class IvectorExtractor:
                                f"the UBM's {ubm.means.shape}")
         return model
 
-
-@dataclasses.dataclass
-class UttStats:
-    """Baum-Welch statistics of a batch of B utterances, float64 tensors: N (B, C), F (B, C, D) centred
-    on the UBM means, S (B, C, D) centred second order (diagonal)."""
-
-    N: torch.Tensor
-    F: torch.Tensor
-    S: torch.Tensor
-
-
-class StatsComputer:
-    """Frames of one utterance -> its Baum-Welch statistics under a UBM (diagonal or full
-    covariance) with top-C posteriors."""
-
-    def __init__(self, ubm, top_c=20, device="cpu"):
-        self.device = resolve_device(device)
-        self.scorer = ubm.scorer(self.device)
-        self.top_c = top_c
-        self.means = torch.as_tensor(ubm.means, dtype=DTYPE, device=self.device)
-
-    def __call__(self, frames):
-        """frames (T, D) -> (N (C,), F~ (C, D), S~ (C, D)) float64 tensors."""
-        x = self.scorer.to_tensor(frames)
-        post, _ = top_c_posteriors(self.scorer.log_likelihoods(x), self.top_c)
-        post, x = post.to(DTYPE), x.to(DTYPE)
-        n = post.sum(dim=0)
-        f = post.T @ x
-        s = post.T @ (x * x)
-        # centre on the UBM means: F~ = F - N mu, S~ = S - 2 mu F + N mu^2
-        return n, f - n[:, None] * self.means, s - 2 * self.means * f + n[:, None] * self.means ** 2
-
-
-def stack_stats(items):
-    """List of (N, F~, S~) per utterance -> UttStats of the batch."""
-    n, f, s = zip(*items)
-    return UttStats(torch.stack(n), torch.stack(f), torch.stack(s))
-
-
-def batched_stats(utt_frames, stats_of, batch_size=64):
-    """Iterable of (utt, frames) -> yields (utts, UttStats) in batches of at most ``batch_size``
-    utterances; ``stats_of`` is a StatsComputer. Holds one batch's statistics at a time."""
-    utts, items = [], []
-    for utt, frames in utt_frames:
-        utts.append(utt)
-        items.append(stats_of(frames))
-        if len(utts) == batch_size:
-            yield utts, stack_stats(items)
-            utts, items = [], []
-    if utts:
-        yield utts, stack_stats(items)
-
-
-class _Packed:
-    """Index maps between symmetric (R, R) matrices and their packed upper triangles (R(R+1)/2,)."""
-
-    def __init__(self, dim, device):
-        self.dim = dim
-        self.rows, self.cols = torch.triu_indices(dim, dim, device=device)
-
-    def pack(self, mats):
-        return mats[..., self.rows, self.cols]
-
-    def unpack(self, packed):
-        out = packed.new_zeros(packed.shape[:-1] + (self.dim, self.dim))
-        out[..., self.rows, self.cols] = packed
-        out[..., self.cols, self.rows] = packed
-        return out
+    def reestimated(self, acc, variance_floor_factor=0.1, update_variances=True):
+        """M-step from ``acc`` (IvectorStats): T_c = Cc A_c^-1, sigma_c = diag(S~_c - T_c Cc') / N_c,
+        floored at ``variance_floor_factor`` times the occupancy-weighted average sigma. Returns a new
+        extractor."""
+        A = PackedSymmetric(self.ivector_dim).unpack(torch.as_tensor(acc.A))            # (C, R, R)
+        C = torch.as_tensor(acc.C)                                                      # (C, D, R)
+        T = torch.linalg.solve(A, C.transpose(1, 2)).transpose(1, 2)   # A symmetric: T_c = Cc A_c^-1
+        sigma = self.sigma
+        if update_variances:
+            n = np.maximum(acc.N, 1e-10)[:, None]
+            raw = (acc.S - (T * C).sum(dim=2).numpy()) / n
+            floor = variance_floor_factor * (acc.N[:, None] * raw).sum(axis=0) / max(acc.N.sum(), 1e-10)
+            sigma = np.maximum(raw, floor[None, :])
+        return IvectorExtractor(self.ubm, T.numpy(), sigma)
 
 
 class IvectorComputer:
     """Batched posterior of the i-vector given statistics, and the EM statistics for T and sigma."""
 
     def __init__(self, model, device="cpu"):
-        self.device = resolve_device(device)
+        self.device = pick_device(device)
         self.model = model
         self.T = torch.as_tensor(model.T, dtype=DTYPE, device=self.device)          # (C, D, R)
         self.sigma = torch.as_tensor(model.sigma, dtype=DTYPE, device=self.device)  # (C, D)
         c, d, r = self.T.shape
-        self.packed = _Packed(r, self.device)
+        self.packed = PackedSymmetric(r, self.device)
         t_sinv = self.T / self.sigma[:, :, None]
         self.U = self.packed.pack(torch.einsum("cdr,cds->crs", t_sinv, self.T))     # (C, P)
         self.t_sinv_flat = t_sinv.reshape(c * d, r)                                # (C*D, R)
@@ -157,7 +105,8 @@ class IvectorComputer:
         self.log_norm = -0.5 * (d * math.log(2 * math.pi) + torch.log(self.sigma).sum(dim=1))
 
     def posterior(self, stats):
-        """-> (w (B, R) posterior means, L^-1 (B, R, R) posterior covariances, objective (B,))."""
+        """UttStats of B utterances -> (w (B, R) posterior means, L^-1 (B, R, R) posterior covariances,
+        objective (B,) without its second-order term, which ``accumulate`` adds for the batch)."""
         b = stats.N.shape[0]
         eye = torch.eye(self.T.shape[2], dtype=DTYPE, device=self.device)
         precision = self.packed.unpack(stats.N @ self.U) + eye
@@ -166,8 +115,7 @@ class IvectorComputer:
         w = torch.cholesky_solve(linear[:, :, None], chol)[:, :, 0]
         cov = torch.cholesky_inverse(chol)
         logdet = 2 * torch.log(torch.diagonal(chol, dim1=1, dim2=2)).sum(dim=1)
-        objective = (stats.N @ self.log_norm - 0.5 * (stats.S / self.sigma).sum(dim=(1, 2))
-                     + 0.5 * (linear * w).sum(dim=1) - 0.5 * logdet)
+        objective = stats.N @ self.log_norm + 0.5 * (linear * w).sum(dim=1) - 0.5 * logdet
         return w, cov, objective
 
     def accumulate(self, stats, acc):
@@ -178,16 +126,17 @@ class IvectorComputer:
         acc.A += (stats.N.T @ second).cpu().numpy()
         acc.C += (stats.F.reshape(b, -1).T @ w).reshape(self.T.shape).cpu().numpy()
         acc.N += stats.N.sum(dim=0).cpu().numpy()
-        acc.S += stats.S.sum(dim=0).cpu().numpy()
-        acc.objective += float(objective.sum())
+        acc.S += stats.S.cpu().numpy()
+        acc.objective += float(objective.sum() - 0.5 * (stats.S / self.sigma).sum())
         acc.utts += b
 
 
 @dataclasses.dataclass
-class IvectorStats:
+class IvectorStats(EmStats):
     """EM statistics summed over utterances: A (C, P) packed, C (C, D, R), N (C,), S (C, D), the
     objective (nats) and the utterance count; float64. Add jobs' stats with ``+=``."""
 
+    WHAT = "i-vector statistics"
     A: np.ndarray
     C: np.ndarray
     N: np.ndarray
@@ -200,45 +149,3 @@ class IvectorStats:
         p = ivector_dim * (ivector_dim + 1) // 2
         return cls(np.zeros((num_gauss, p)), np.zeros((num_gauss, dim, ivector_dim)),
                    np.zeros(num_gauss), np.zeros((num_gauss, dim)))
-
-    def __iadd__(self, other):
-        if self.C.shape != other.C.shape:
-            raise IvectorError(f"cannot add statistics of shapes {other.C.shape} and {self.C.shape}")
-        self.A += other.A
-        self.C += other.C
-        self.N += other.N
-        self.S += other.S
-        self.objective += other.objective
-        self.utts += other.utts
-        return self
-
-    def save(self, path):
-        with atomic_write(path, "wb") as f:
-            np.savez(f, A=self.A, C=self.C, N=self.N, S=self.S,
-                     objective=np.float64(self.objective), utts=np.int64(self.utts))
-
-    @classmethod
-    def load(cls, path):
-        try:
-            with np.load(path) as z:
-                return cls(z["A"], z["C"], z["N"], z["S"], float(z["objective"]), int(z["utts"]))
-        except (OSError, KeyError, ValueError) as e:
-            raise IvectorError(f"{path}: not an i-vector statistics file ({type(e).__name__}: {e})") from None
-
-
-def update(model, acc, variance_floor_factor=0.1, update_variances=True):
-    """M-step: T_c = Cc A_c^-1, sigma_c = diag(S~_c - T_c Cc') / N_c, floored at
-    ``variance_floor_factor`` times the occupancy-weighted average sigma. Returns a new extractor."""
-    r = model.ivector_dim
-    packed = _Packed(r, "cpu")
-    A = packed.unpack(torch.as_tensor(acc.A))                                       # (C, R, R)
-    C = torch.as_tensor(acc.C)                                                      # (C, D, R)
-    T = torch.linalg.solve(A, C.transpose(1, 2)).transpose(1, 2)   # A symmetric: T_c = Cc A_c^-1
-    sigma = model.sigma
-    if update_variances:
-        n = np.maximum(acc.N, 1e-10)[:, None]
-        raw = (acc.S - (T * C).sum(dim=2).numpy()) / n
-        floor = variance_floor_factor * (acc.N[:, None] * raw).sum(axis=0) / max(acc.N.sum(), 1e-10)
-        sigma = np.maximum(raw, floor[None, :])
-    return IvectorExtractor(model.ubm, T.numpy(), sigma)
-

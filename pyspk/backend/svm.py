@@ -1,9 +1,13 @@
 """Closed-set identification with one-vs-rest linear SVMs (scikit-learn ``LinearSVC``) on
 L2-normalised vectors (i-vectors), the regularisation C chosen by top-1 accuracy on a validation set."""
+import logging
+
 import numpy as np
 from sklearn.svm import LinearSVC
 
 from pyspk.metrics import topk_accuracy
+
+logger = logging.getLogger(__name__)
 
 
 def l2_normalise(x):
@@ -42,14 +46,14 @@ class SvmIdentifier:
         return topk_accuracy(self.scores(vectors), np.array([index[lab] for lab in labels]), ks)
 
 
-def choose_c(train, val, grid, log=print):
+def choose_c(train, val, grid):
     """Train one identifier per C in ``grid`` on ``train`` = (vectors, labels), keep the one with the
     best top-1 on ``val`` (the smaller C on ties). Returns (identifier, C, {C: val top-1})."""
     best, best_c, table = None, None, {}
     for c in sorted(grid):
         model = SvmIdentifier(c).fit(*train)
         table[c] = model.accuracy(*val, ks=(1,))[1]
-        log(f"C={c:g}: validation top-1 {table[c]:.2f}%")
+        logger.info(f"C={c:g}: validation top-1 {table[c]:.2f}%")
         if best is None or table[c] > table[best_c]:
             best, best_c = model, c
     return best, best_c, table

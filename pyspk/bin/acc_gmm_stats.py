@@ -4,18 +4,21 @@ parallel job's share).
     python -m pyspk.bin.acc_gmm_stats [options] <gmm> <data-dir> <stats-out>
 """
 import dataclasses
-import sys
+import logging
 
 import torch
 
-from pyspk.backend.frames import FrameOptions, FramesError, frame_blocks, iter_frames
+from pyspk.backend.frames import FrameOptions, frame_blocks, iter_frames
 from pyspk.backend.full_gmm import load_ubm
-from pyspk.backend.gmm import GmmError, accumulate
-from pyspk.bin.options import parse_options, run_command
+from pyspk.backend.gmm import GmmError
+from pyspk.backend.gmm_stats import accumulate
+from pyspk.bin.options import parse_options, run_command, setup_logging
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
-class AccGmmStatsConfig(FrameOptions):
+class Options(FrameOptions):
     """Accumulate GMM statistics (occupancies, first and second order sums) over frames."""
 
     device: str = "auto"
@@ -23,21 +26,19 @@ class AccGmmStatsConfig(FrameOptions):
 
 
 def main(argv=None):
-    cfg, args = parse_options(AccGmmStatsConfig, argv, positional=("gmm", "data_dir", "stats_out"))
-    torch.set_num_threads(cfg.num_threads)
-    try:
-        gmm = load_ubm(args.gmm)
-        scorer = gmm.scorer(cfg.device)
-        stats = gmm.empty_stats()
-        for block in frame_blocks(iter_frames(args.data_dir, cfg)):
-            try:
-                accumulate(scorer, block, stats)
-            except GmmError as e:
-                raise GmmError(f"{args.gmm} vs features of {args.data_dir}: {e}") from None
-    except (FramesError, GmmError) as e:
-        sys.exit(f"error: {e}")
+    setup_logging()
+    opts, args = parse_options(Options, argv, positional=("gmm", "data_dir", "stats_out"))
+    torch.set_num_threads(opts.num_threads)
+    gmm = load_ubm(args.gmm)
+    scorer = gmm.scorer(opts.device)
+    stats = gmm.empty_stats()
+    for block in frame_blocks(iter_frames(args.data_dir, opts)):
+        try:
+            accumulate(scorer, block, stats)
+        except GmmError as e:
+            raise GmmError(f"{args.gmm} vs features of {args.data_dir}: {e}") from None
     stats.save(args.stats_out)
-    print(f"{stats.frames} frames, log-likelihood per frame {stats.loglike / stats.frames:.4f}")
+    logger.info(f"{stats.frames} frames, log-likelihood per frame {stats.loglike / stats.frames:.4f}")
 
 
 if __name__ == "__main__":

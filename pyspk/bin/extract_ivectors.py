@@ -6,19 +6,21 @@ Writes one float32 vector (R,) per usable utterance to the ark/scp (atomically);
 usable frames are reported and skipped.
 """
 import dataclasses
-import sys
+import logging
 
 import torch
 
-from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
-from pyspk.backend.gmm import GmmError
-from pyspk.backend.ivector import IvectorComputer, IvectorError, IvectorExtractor, StatsComputer, batched_stats
-from pyspk.bin.options import parse_options, run_command
+from pyspk.backend.baum_welch import StatsComputer, batched_stats
+from pyspk.backend.frames import FrameOptions, iter_frames
+from pyspk.backend.ivector import IvectorComputer, IvectorExtractor
+from pyspk.bin.options import parse_options, run_command, setup_logging
 from pyspk.io.kaldi_table import ArkScpWriter
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
-class ExtractIvectorsConfig(FrameOptions):
+class Options(FrameOptions):
     """Extract i-vectors."""
 
     top_c: int = 20
@@ -28,20 +30,18 @@ class ExtractIvectorsConfig(FrameOptions):
 
 
 def main(argv=None):
-    cfg, args = parse_options(ExtractIvectorsConfig, argv, positional=("extractor", "data_dir", "ark", "scp"))
-    torch.set_num_threads(cfg.num_threads)
-    try:
-        model = IvectorExtractor.load(args.extractor)
-        stats_of = StatsComputer(model.ubm, cfg.top_c, cfg.device)
-        computer = IvectorComputer(model, cfg.device)
-        with ArkScpWriter(args.ark, args.scp) as writer:
-            for utts, batch in batched_stats(iter_frames(args.data_dir, cfg), stats_of, cfg.batch_size):
-                w, _, _ = computer.posterior(batch)
-                for utt, vec in zip(utts, w.cpu().numpy()):
-                    writer.write(utt, vec)
-    except (FramesError, GmmError, IvectorError) as e:
-        sys.exit(f"error: {args.extractor} on {args.data_dir}: {e}")
-    print(f"wrote {len(writer)} {model.ivector_dim}-dim i-vectors to {args.scp}")
+    setup_logging()
+    opts, args = parse_options(Options, argv, positional=("extractor", "data_dir", "ark", "scp"))
+    torch.set_num_threads(opts.num_threads)
+    model = IvectorExtractor.load(args.extractor)
+    stats_of = StatsComputer(model.ubm, opts.top_c, opts.device)
+    computer = IvectorComputer(model, opts.device)
+    with ArkScpWriter(args.ark, args.scp) as writer:
+        for utts, batch in batched_stats(iter_frames(args.data_dir, opts), stats_of, opts.batch_size):
+            w, _, _ = computer.posterior(batch)
+            for utt, vec in zip(utts, w.cpu().numpy()):
+                writer.write(utt, vec)
+    logger.info(f"wrote {len(writer)} {model.ivector_dim}-dim i-vectors to {args.scp}")
 
 
 if __name__ == "__main__":

@@ -4,16 +4,17 @@ matrix, residual covariances = the UBM's variances (diagonals).
     python -m pyspk.bin.init_ivector_extractor [--ivector-dim 100] <ubm> <extractor-out>
 """
 import dataclasses
-import sys
+import logging
 
 from pyspk.backend.full_gmm import load_ubm
-from pyspk.backend.gmm import GmmError
 from pyspk.backend.ivector import IvectorExtractor
-from pyspk.bin.options import parse_options, run_command
+from pyspk.bin.options import parse_options, run_command, setup_logging
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
-class InitIvectorConfig:
+class Options:
     """Initialise an i-vector extractor (T matrix of C x D x R)."""
 
     ivector_dim: int = 100
@@ -22,15 +23,14 @@ class InitIvectorConfig:
 
 
 def main(argv=None):
-    cfg, args = parse_options(InitIvectorConfig, argv, positional=("ubm", "extractor_out"))
-    try:
-        ubm = load_ubm(args.ubm)
-    except GmmError as e:
-        sys.exit(f"error: {e}")
-    if cfg.ivector_dim < 1:
-        sys.exit(f"error: --ivector-dim must be >= 1, got {cfg.ivector_dim}")
-    IvectorExtractor.init_random(ubm, cfg.ivector_dim, cfg.init_scale, cfg.seed).save(args.extractor_out)
-    print(f"wrote {args.extractor_out}: {ubm.num_gauss} Gaussians x {ubm.dim} dims -> {cfg.ivector_dim}-dim i-vectors")
+    setup_logging()
+    opts, args = parse_options(Options, argv, positional=("ubm", "extractor_out"))
+    ubm = load_ubm(args.ubm)
+    if opts.ivector_dim < 1:
+        raise ValueError(f"--ivector-dim must be >= 1, got {opts.ivector_dim}")
+    IvectorExtractor.init_random(ubm, opts.ivector_dim, opts.init_scale, opts.seed).save(args.extractor_out)
+    logger.info(f"wrote {args.extractor_out}: {ubm.num_gauss} Gaussians x {ubm.dim} dims -> "
+                f"{opts.ivector_dim}-dim i-vectors")
 
 
 if __name__ == "__main__":

@@ -6,17 +6,19 @@ Frames: feats.scp MFCC -> deltas -> sliding CMVN -> voiced (vad.scp); a uniform 
 ``--num-frames`` of them is held in memory. EM over all the data follows in steps/train_ubm.sh.
 """
 import dataclasses
-import sys
+import logging
 
 import torch
 
-from pyspk.backend.frames import FrameOptions, FramesError, iter_frames
-from pyspk.backend.gmm import GmmError, init_by_kmeans, init_by_splitting, reservoir_sample
-from pyspk.bin.options import format_config, parse_options, run_command
+from pyspk.backend.frames import FrameOptions, iter_frames
+from pyspk.backend.gmm_init import init_by_kmeans, init_by_splitting, reservoir_sample
+from pyspk.bin.options import format_config, parse_options, run_command, setup_logging
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
-class InitUbmConfig(FrameOptions):
+class Options(FrameOptions):
     """Initialise a diagonal-covariance UBM."""
 
     num_gauss: int = 64
@@ -31,24 +33,20 @@ class InitUbmConfig(FrameOptions):
 
 
 def main(argv=None):
-    cfg, args = parse_options(InitUbmConfig, argv, positional=("data_dir", "ubm_out"))
-    print(format_config(cfg), end="", file=sys.stderr)
-    torch.set_num_threads(cfg.num_threads)
-    if cfg.init not in ("kmeans", "split"):
-        sys.exit(f"error: --init must be kmeans or split, not {cfg.init!r}")
-    try:
-        frames = reservoir_sample((f for _, f in iter_frames(args.data_dir, cfg)), cfg.num_frames, cfg.seed)
-        print(f"sampled {frames.shape[0]} frames of dimension {frames.shape[1]}")
-        if cfg.init == "kmeans":
-            gmm = init_by_kmeans(frames, cfg.num_gauss, cfg.kmeans_iters, cfg.device, cfg.min_variance,
-                                 cfg.seed, log=print)
-        else:
-            gmm = init_by_splitting(frames, cfg.num_gauss, cfg.iters_per_split, cfg.device,
-                                    cfg.min_variance, log=print)
-    except (FramesError, GmmError) as e:
-        sys.exit(f"error: {e}")
+    setup_logging()
+    opts, args = parse_options(Options, argv, positional=("data_dir", "ubm_out"))
+    logger.info(format_config(opts).rstrip("\n"))
+    torch.set_num_threads(opts.num_threads)
+    if opts.init not in ("kmeans", "split"):
+        raise ValueError(f"--init must be kmeans or split, not {opts.init!r}")
+    frames = reservoir_sample((f for _, f in iter_frames(args.data_dir, opts)), opts.num_frames, opts.seed)
+    logger.info(f"sampled {frames.shape[0]} frames of dimension {frames.shape[1]}")
+    if opts.init == "kmeans":
+        gmm = init_by_kmeans(frames, opts.num_gauss, opts.kmeans_iters, opts.device, opts.min_variance, opts.seed)
+    else:
+        gmm = init_by_splitting(frames, opts.num_gauss, opts.iters_per_split, opts.device, opts.min_variance)
     gmm.save(args.ubm_out)
-    print(f"wrote {args.ubm_out}: {gmm.num_gauss} Gaussians x {gmm.dim} dims")
+    logger.info(f"wrote {args.ubm_out}: {gmm.num_gauss} Gaussians x {gmm.dim} dims")
 
 
 if __name__ == "__main__":

@@ -6,15 +6,16 @@ reads <stats-prefix>.1.acc ... <stats-prefix>.N.acc, e.g.
     python -m pyspk.bin.update_gmm --nj 4 exp/ubm/3.ubm exp/ubm/3 exp/ubm/4.ubm
 """
 import dataclasses
-import sys
+import logging
 
 from pyspk.backend.full_gmm import load_ubm
-from pyspk.backend.gmm import GmmError, GmmStats
-from pyspk.bin.options import parse_options, run_command
+from pyspk.bin.options import parse_options, run_command, setup_logging
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
-class UpdateGmmConfig:
+class Options:
     """Re-estimate a GMM from summed statistics."""
 
     nj: int = 1                   # statistics files <stats-prefix>.1.acc .. .<nj>.acc
@@ -23,24 +24,22 @@ class UpdateGmmConfig:
 
 
 def main(argv=None):
-    cfg, args = parse_options(UpdateGmmConfig, argv, positional=("gmm_in", "stats_prefix", "gmm_out"))
-    try:
-        gmm = load_ubm(args.gmm_in)
-        stats = gmm.empty_stats()
-        for job in range(1, cfg.nj + 1):
-            path = f"{args.stats_prefix}.{job}.acc"
-            try:
-                stats += GmmStats.load(path)
-            except GmmError as e:
-                raise GmmError(f"{path} (for {args.gmm_in}): {e}") from None
-        new, n_kept = gmm.updated(stats, cfg.min_variance, cfg.min_count)
-    except GmmError as e:
-        sys.exit(f"error: {e}")
+    setup_logging()
+    opts, args = parse_options(Options, argv, positional=("gmm_in", "stats_prefix", "gmm_out"))
+    gmm = load_ubm(args.gmm_in)
+    stats = gmm.empty_stats()
+    for job in range(1, opts.nj + 1):
+        path = f"{args.stats_prefix}.{job}.acc"
+        try:
+            stats += type(stats).load(path)
+        except ValueError as e:
+            raise ValueError(f"{path} (for {args.gmm_in}): {e}") from None
     if stats.frames == 0:
-        sys.exit(f"error: no frames in {args.stats_prefix}.1..{cfg.nj}.acc")
+        raise ValueError(f"no frames in {args.stats_prefix}.1..{opts.nj}.acc")
+    new, n_kept = gmm.reestimated(stats, opts.min_variance, opts.min_count)
     new.save(args.gmm_out)
-    print(f"{stats.frames} frames, log-likelihood per frame {stats.loglike / stats.frames:.4f} "
-          f"under {args.gmm_in}; {n_kept} low-occupancy Gaussians left unchanged")
+    logger.info(f"{stats.frames} frames, log-likelihood per frame {stats.loglike / stats.frames:.4f} "
+                f"under {args.gmm_in}; {n_kept} low-occupancy Gaussians left unchanged")
 
 
 if __name__ == "__main__":

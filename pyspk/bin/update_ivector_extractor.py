@@ -4,14 +4,16 @@
 reads <stats-prefix>.1.acc ... <stats-prefix>.N.acc.
 """
 import dataclasses
-import sys
+import logging
 
-from pyspk.backend.ivector import IvectorError, IvectorExtractor, IvectorStats, update
-from pyspk.bin.options import parse_options, run_command
+from pyspk.backend.ivector import IvectorExtractor, IvectorStats
+from pyspk.bin.options import parse_options, run_command, setup_logging
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
-class UpdateIvectorConfig:
+class Options:
     """Re-estimate an i-vector extractor from summed statistics."""
 
     nj: int = 1
@@ -20,23 +22,21 @@ class UpdateIvectorConfig:
 
 
 def main(argv=None):
-    cfg, args = parse_options(UpdateIvectorConfig, argv, positional=("extractor_in", "stats_prefix", "extractor_out"))
-    try:
-        model = IvectorExtractor.load(args.extractor_in)
-        acc = IvectorStats.empty(model.ubm.num_gauss, model.ubm.dim, model.ivector_dim)
-        for job in range(1, cfg.nj + 1):
-            path = f"{args.stats_prefix}.{job}.acc"
-            try:
-                acc += IvectorStats.load(path)
-            except IvectorError as e:
-                raise IvectorError(f"{path}: {e}") from None
-        if acc.utts == 0:
-            raise IvectorError(f"no utterances in {args.stats_prefix}.1..{cfg.nj}.acc")
-        new = update(model, acc, cfg.variance_floor_factor, cfg.update_variances)
-    except IvectorError as e:
-        sys.exit(f"error: {e}")
-    new.save(args.extractor_out)
-    print(f"{acc.utts} utterances, objective per utterance {acc.objective / acc.utts:.4f} under {args.extractor_in}")
+    setup_logging()
+    opts, args = parse_options(Options, argv, positional=("extractor_in", "stats_prefix", "extractor_out"))
+    model = IvectorExtractor.load(args.extractor_in)
+    acc = IvectorStats.empty(model.ubm.num_gauss, model.ubm.dim, model.ivector_dim)
+    for job in range(1, opts.nj + 1):
+        path = f"{args.stats_prefix}.{job}.acc"
+        try:
+            acc += IvectorStats.load(path)
+        except ValueError as e:
+            raise ValueError(f"{path} (for {args.extractor_in}): {e}") from None
+    if acc.utts == 0:
+        raise ValueError(f"no utterances in {args.stats_prefix}.1..{opts.nj}.acc")
+    model.reestimated(acc, opts.variance_floor_factor, opts.update_variances).save(args.extractor_out)
+    logger.info(f"{acc.utts} utterances, objective per utterance {acc.objective / acc.utts:.4f} "
+                f"under {args.extractor_in}")
 
 
 if __name__ == "__main__":
