@@ -223,15 +223,24 @@ def format_calibration(metrics, p_targets=P_TARGETS):
 
 def _weighted_kaldi_eer(tar, tar_w, non, non_w):
     """``kaldi_eer`` of sorted float32 ``tar``/``non`` each repeated by its integer weight, without
-    materialising the repeats: position t of the repeated list is element searchsorted(cumsum, t)."""
+    materialising the repeats: position t of the repeated list is element searchsorted(cumsum, t).
+    Kaldi's stopping test (non-target at position N-1-floor(N t / T) below the t-th target) is
+    monotonic in t (targets rise, non-targets fall), so its first t is found by bisection."""
     tar_cum, non_cum = np.cumsum(tar_w), np.cumsum(non_w)
     n_tar, n_non = int(tar_cum[-1]), int(non_cum[-1])
-    t = np.arange(n_tar - 1, dtype=np.int64)
-    non_pos = np.maximum(n_non - 1 - (n_non * t) // n_tar, 0)
-    tar_at = tar[np.searchsorted(tar_cum, t, side="right")]
-    non_at = non[np.searchsorted(non_cum, non_pos, side="right")]
-    hits = np.flatnonzero(non_at < tar_at)
-    return (int(hits[0]) if len(hits) else n_tar - 1) / n_tar
+
+    def stops(t):
+        non_pos = max(n_non - 1 - (n_non * t) // n_tar, 0)
+        return non[np.searchsorted(non_cum, non_pos, side="right")] < tar[np.searchsorted(tar_cum, t, side="right")]
+
+    lo, hi = 0, n_tar - 1   # the answer is in [lo, hi]; hi = n_tar - 1 when no t <= n_tar - 2 stops
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if stops(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo / n_tar
 
 
 def eer_bootstrap_ci(scores, labels, enroll_spk, test_spk, n_boot=1000, seed=0, level=0.95):
@@ -259,12 +268,13 @@ def eer_bootstrap_ci(scores, labels, enroll_spk, test_spk, n_boot=1000, seed=0, 
     tar_i = order[labels[order]]
     non_i = order[~labels[order]]
     tar, non = scores[tar_i].astype(np.float32), scores[non_i].astype(np.float32)
+    tar_spk, non_enroll, non_test = enroll_code[tar_i], enroll_code[non_i], test_code[non_i]
     rng = np.random.default_rng(seed)
     eers = []
     for _ in range(n_boot):
         m = np.bincount(rng.integers(0, len(speakers), len(speakers)), minlength=len(speakers))
-        tar_w = m[enroll_code[tar_i]]
-        non_w = m[enroll_code[non_i]] * m[test_code[non_i]]
+        tar_w = m[tar_spk]
+        non_w = m[non_enroll] * m[non_test]
         if tar_w.sum() > 0 and non_w.sum() > 0:
             eers.append(_weighted_kaldi_eer(tar, tar_w, non, non_w))
     if len(eers) * 2 < n_boot:
