@@ -1,5 +1,6 @@
 # Sourced by run.sh, every step script and .ci/run: makes the Python environment.
-# On first use it creates .venv (Python 3.11) and installs requirements.txt and torch==2.13.0.
+# On first use it creates .venv (Python 3.11), installs requirements.txt and torch==2.13.0, and the
+# pyspk package itself, editable (pip install --no-deps -e .: importable from a notebook).
 # If the system Python already has a CUDA build of torch, the venv sees it
 # (--system-site-packages) and torch is not installed again.
 PYSPK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +26,7 @@ _pyspk_make_venv() {
     "$PYSPK_ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
       -r "$PYSPK_ROOT/requirements.txt" $torch_req \
       2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2) &&
+    "$PYSPK_ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$PYSPK_ROOT" &&
     cp "$PYSPK_ROOT/requirements.txt" "$PYSPK_ROOT/.venv/requirements.installed"
 }
 
