@@ -1,4 +1,4 @@
-"""Verification and identification metrics, defined exactly as Kaldi defines them.
+"""Verification and identification metrics, defined exactly as Kaldi and BOSARIS define them.
 
 - ``kaldi_eer``: Kaldi's ``compute-eer`` (src/ivectorbin/compute-eer.cc), including its float32
   scores, its walk over the sorted target scores and its results on ties and tiny lists
