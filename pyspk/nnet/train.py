@@ -22,7 +22,6 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from pyspk.device import pick_device
 from pyspk.io.datadir import DataDir
 from pyspk.io.tables import write_table
 from pyspk.nnet.audio_crops import AudioCrops
@@ -30,6 +29,7 @@ from pyspk.nnet.augment import spec_augment
 from pyspk.nnet.averaging import average_states
 from pyspk.nnet.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from pyspk.nnet.data import EpochBatchSampler, TrainCrops, read_feats_scp
+from pyspk.nnet.distributed import init_distributed
 from pyspk.nnet.identify import identification_ranks
 from pyspk.nnet.losses import JointLoss, head_options
 from pyspk.nnet.noise import NoiseInjector
@@ -90,20 +90,6 @@ def _seed(*parts):
     return int(np.random.SeedSequence(list(parts)).generate_state(1)[0])
 
 
-def _distributed(device_name, timeout):
-    """(rank, world_size, device) from torchrun's environment; initialises the process group."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world == 1:
-        return 0, 1, pick_device(device_name)
-    local_rank = int(os.environ["LOCAL_RANK"])
-    device = pick_device(device_name)
-    if device.type == "cuda":
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timeout)
-    return dist.get_rank(), world, device
-
-
 def training_utterances(train, valid):
     """``utt -> label`` of the training data without the validation utterances, and the speakers.
 
@@ -150,7 +136,7 @@ class Trainer:
         self.valid = DataDir(valid_dir)
         # a rank waits at most for the others' share of validation and rank 0's checkpoint writing
         timeout = datetime.timedelta(minutes=30, seconds=len(self.valid.utts))
-        self.rank, self.world, self.device = _distributed(opts.device, timeout)
+        self.rank, self.world, self.device = init_distributed(opts.device, timeout)
         self.cuda = self.device.type == "cuda"
         utt2label, self.speakers = training_utterances(DataDir(train_dir), self.valid)
         crops = {"feats": TrainCrops, "audio": AudioCrops}.get(opts.feature_source)
