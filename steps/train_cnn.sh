@@ -6,27 +6,16 @@ set -euo pipefail
 echo "$0 $@"  # the command line, into the log
 . "$(dirname "$0")/../path.sh"
 
-cmd=$PYSPK_ROOT/utils/run_local.sh   # how the job runs (cmd.sh's $train_cmd on a cluster)
-num_gpus=1               # > 1: one torchrun process per GPU (DDP), the same training otherwise
-help_message="Usage: $0 [--cmd CMD] [--num-gpus N] [training options] <train-data> <valid-data> <exp-dir>
+cmd=$PYSPK_ROOT/utils/run_local.sh   # how the job runs (cmd.sh's $cuda_cmd); it is asked for --num-gpus GPUs
+num_gpus=1               # training processes per node, one per GPU (> 1: torchrun DDP; 0: one, on the CPU)
+num_nodes=1              # > 1: one DDP training over that many nodes (a Slurm $cmd: srun + torchrun)
+passthrough_opts=()      # every other option, for python -m pyspk.bin.train_cnn
+help_message="Usage: $0 [--cmd CMD] [--num-gpus N] [--num-nodes M] [training options] <train-data> <valid-data> <exp-dir>
  e.g.: $0 --config conf/cnn_demo.conf --center-loss-weight 5 data/iden_train_spec data/iden_val_spec exp/cnn_b_joint
-Every other --key value (or --key=value) goes to python -m pyspk.bin.train_cnn as --key=value:
- --config conf/network_b.conf, --center-loss-weight 5 (0 = softmax only), --resume true,
+Every other --key value (or --key=value, or line of a --config file) goes to python -m pyspk.bin.train_cnn
+as --key=value: --network B, --center-loss-weight 5 (0 = softmax only), --resume true,
  --noise-data DIR, --epochs N, --width X, ... (see python -m pyspk.bin.train_cnn --help)"
-
-train_args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --help|-h) printf '%s\n' "$help_message" >&2; exit 0 ;;
-    --cmd|--num-gpus) [ $# -ge 2 ] || { echo "$0: option $1 needs a value" >&2; exit 1; }
-      printf -v "$(echo "${1#--}" | tr - _)" '%s' "$2"; shift 2 ;;
-    --cmd=*|--num-gpus=*) name=${1%%=*}; printf -v "$(echo "${name#--}" | tr - _)" '%s' "${1#*=}"; shift ;;
-    --*=*) train_args+=("$1"); shift ;;
-    --*) [ $# -ge 2 ] || { echo "$0: option $1 needs a value" >&2; exit 1; }
-      train_args+=("$1=$2"); shift 2 ;;
-    *) break ;;
-  esac
-done
+. "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 train_data=$1 valid_data=$2 dir=$3
 
@@ -39,10 +28,10 @@ mkdir -p "$dir/log"
 . "$PYSPK_ROOT/utils/lock.sh" "$dir"   # one writer at a time (a second run fails at once)
 
 launcher=(python)
-if [ "$num_gpus" -gt 1 ]; then
-  launcher=(torchrun --standalone --nproc_per_node "$num_gpus")
+if [ "$num_gpus" -gt 1 ] || [ "$num_nodes" -gt 1 ]; then
+  launcher=("$PYSPK_ROOT/utils/torchrun.sh" --nproc-per-node "$((num_gpus > 0 ? num_gpus : 1))")
 fi
 echo "$0: training in $dir (log: $dir/log/train.log)"
-$cmd "$dir/log/train.log" "${launcher[@]}" -m pyspk.bin.train_cnn "${train_args[@]}" \
-  "$train_data" "$valid_data" "$dir"
+$cmd --gpu "$num_gpus" --num-nodes "$num_nodes" "$dir/log/train.log" \
+  "${launcher[@]}" -m pyspk.bin.train_cnn "${passthrough_opts[@]}" "$train_data" "$valid_data" "$dir"
 grep -E '^(network|epoch [0-9]+/|final.pt)' "$dir/log/train.log" | tail -n 3
