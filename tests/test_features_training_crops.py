@@ -60,7 +60,7 @@ def test_feature_crops_read_only_their_rows_and_equal_the_whole_matrix_crops(dem
     labels = {u: i for i, u in enumerate(sorted(UTTS))}
     reads = []
     real = data_module.read_rows
-    monkeypatch.setattr(data_module, "read_rows", lambda v, s, n, what: reads.append((s, n)) or real(v, s, n, what))
+    monkeypatch.setattr(data_module, "read_rows", lambda v, s, n, *rest: reads.append((s, n)) or real(v, s, n, *rest))
     crops = TrainCrops(data_dir, labels, CROP, seed=5)
     scp = read_map(f"{data_dir}/feats.scp")
     for item in [(0, 0, 0), (1, 0, 7), (2, 3, 1), (3, 1, 2), (3, 1, 3)]:

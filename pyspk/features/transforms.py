@@ -14,14 +14,17 @@ def mean_variance_normalise(feats, eps=1e-5):
     unit variance over the utterance; a dimension whose standard deviation is below ``eps`` is only
     mean-normalised, so constant bins (digital silence) never blow up. Computed in float32 (two
     passes: the mean, then the centred variance): 20x faster than in float64 on a 301 x 161 crop.
+    The result is the transpose of a C-contiguous (dims, frames) array: ``.T`` is the network's
+    (bins, frames) layout without a copy.
     """
     x = np.asarray(feats, dtype=np.float32)
     _check_matrix(x)
-    centred = x - x.mean(axis=0, dtype=np.float32)
-    std = np.sqrt(np.einsum("ij,ij->j", centred, centred) / np.float32(x.shape[0]))
+    out = np.empty((x.shape[1], x.shape[0]), dtype=np.float32)
+    np.subtract(x.T, x.mean(axis=0, dtype=np.float32)[:, None], out=out)
+    std = np.sqrt(np.einsum("ij,ij->i", out, out) / np.float32(x.shape[0]))
     std[std < eps] = 1.0
-    centred /= std
-    return centred
+    out /= std[:, None]
+    return out.T
 
 
 def sliding_cmvn(feats, window=300, norm_vars=False):

@@ -52,11 +52,12 @@ def column_tables(header, col_headers):
     """(cols, 256) float32 decoded value of every byte for every column of a ``CM`` matrix
     (Kaldi's CharToFloat); col_headers: (cols, 4) uint16 percentiles 0, 25, 75, 100."""
     p0, p25, p75, p100 = (header.uint16_to_float(col_headers[:, i])[:, None] for i in range(4))
-    v = np.arange(256, dtype=np.float32)[None, :]
-    low = p0 + (p25 - p0) * v * np.float32(1 / 64.0)
-    mid = p25 + (p75 - p25) * (v - 64) * np.float32(1 / 128.0)
-    high = p75 + (p100 - p75) * (v - 192) * np.float32(1 / 63.0)
-    return np.where(v <= 64, low, np.where(v <= 192, mid, high)).astype(np.float32)
+    table = np.empty((col_headers.shape[0], 256), dtype=np.float32)
+    v = np.arange(256, dtype=np.float32)
+    table[:, :65] = p0 + (p25 - p0) * v[:65] * np.float32(1 / 64.0)
+    table[:, 65:193] = p25 + (p75 - p25) * (v[65:193] - 64) * np.float32(1 / 128.0)
+    table[:, 193:] = p75 + (p100 - p75) * (v[193:] - 192) * np.float32(1 / 63.0)
+    return table
 
 
 def read_rows(f, kind, start, count, where):
@@ -72,13 +73,15 @@ def read_rows(f, kind, start, count, where):
         raise ValueError(f"{where}: rows {start}..{start + count} asked of a {rows}-row matrix")
     if kind == "CM":
         col_headers = np.frombuffer(_read(f, 8 * cols, where), dtype="<u2").reshape(cols, 4)
-        data_start = f.tell()
-        # Column c's bytes of the range are at c * rows + start: read the one span covering them all.
-        span = (cols - 1) * rows + count if cols else 0
-        f.seek(data_start + start)
-        block = np.frombuffer(_read(f, span, where), dtype=np.uint8)
-        index = (np.arange(cols) * rows)[None, :] + np.arange(count)[:, None]  # (count, cols)
-        return header, column_tables(header, col_headers)[np.arange(cols)[None, :], block[index]]
+        if count == 0 or cols == 0:
+            return header, np.zeros((count, cols), dtype=np.float32)
+        # Column c's bytes of the range are at c * rows + start: read the one span covering them all
+        # and view it as (count, cols) with a stride of ``rows`` bytes between columns.
+        f.seek(start, 1)
+        span = np.frombuffer(_read(f, (cols - 1) * rows + count, where), dtype=np.uint8)
+        codes = np.lib.stride_tricks.as_strided(span, shape=(count, cols), strides=(1, rows))
+        index = codes + np.arange(0, 256 * cols, 256, dtype=np.intp)  # into the flattened tables
+        return header, column_tables(header, col_headers).ravel().take(index)
     width = KINDS[kind]
     f.seek(start * cols * width, 1)
     values = np.frombuffer(_read(f, count * cols * width, where), dtype="<u2" if width == 2 else np.uint8)

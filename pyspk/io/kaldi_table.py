@@ -166,6 +166,7 @@ def read_rows(scp_value, start, count, what="entry", key=None):
     Only those rows are read: a float (``FM``/``DM``) matrix is row-major after a 15-byte header,
     so the read seeks to the first row; a compressed one (``CM``/``CM2``/``CM3``, see
     :mod:`pyspk.io.compressed_matrix`) decodes only those rows. ``count=None`` reads to the end.
+    The rows of a float32 matrix come back read-only (no copy is made).
     Entries that are not ``ark_path:offset`` are read whole and sliced. Errors name ``what``; with
     ``key``, the key stored before the offset is checked (see :func:`open_entry`).
     """
@@ -203,11 +204,8 @@ def _read_float_rows(f, kind, start, count, where):
     if start < 0 or count < 0 or start + count > rows:
         raise ValueError(f"rows {start}..{start + count} asked of a {rows}-row matrix")
     f.seek(start * cols * size, 1)
-    data = f.read(count * cols * size)
-    if len(data) != count * cols * size:
-        raise ValueError(f"truncated matrix ({len(data)} of {count * cols * size} bytes)")
-    mat = np.frombuffer(data, dtype="<f4" if size == 4 else "<f8").reshape(count, cols)
-    return rows, mat.astype(np.float32)
+    mat = np.frombuffer(f.read(count * cols * size), dtype="<f4" if size == 4 else "<f8").reshape(count, cols)
+    return rows, mat.astype(np.float32, copy=False)  # float32: a read-only view of the bytes read
 
 
 def concatenate_scps(part_paths, out_path):

@@ -56,7 +56,7 @@ def read_num_frames(data_dir, feats_scp):
         return {u: int(table[u]) for u in feats_scp}
     except (ValueError, KeyError):
         logger.info(f"{path} missing or incomplete: reading {len(feats_scp)} matrix headers for their lengths")
-        return {u: read_rows(v, 0, 0, what=f"features of {u} in {data_dir}/feats.scp")[0]
+        return {u: read_rows(v, 0, 0, what=f"features of {u} in {data_dir}/feats.scp", key=u)[0]
                 for u, v in feats_scp.items()}
 
 
@@ -134,7 +134,7 @@ class TrainCrops(torch.utils.data.Dataset):
     def _rows(self, index, start, count):
         utt = self.utts[index]
         try:
-            rows, feats = read_rows(self.scp[index], start, count, what=f"features of {utt} in {self.scp_path}")
+            rows, feats = read_rows(self.scp[index], start, count, f"features of {utt} in {self.scp_path}", utt)
         except KaldiTableError as e:
             raise FeatureError(str(e)) from None
         if rows != self.frames[index] or feats.shape[1] == 0:
