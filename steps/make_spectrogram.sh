@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Log power spectrograms (DESIGN.md §1: Hamming 20 ms, hop 10 ms, 161 bins, centred; 3 s -> 301 x 161):
+# Log power spectrograms (docs/design.md §1: Hamming 20 ms, hop 10 ms, 161 bins, centred; 3 s -> 301 x 161):
 #   steps/make_spectrogram.sh [--nj N] [--cmd CMD] [--spectrogram-config FILE] [--max-bad-fraction F] \
 #     <data-dir> <log-dir> <feat-dir>
 # e.g. steps/make_spectrogram.sh --nj 4 --spectrogram-config conf/spectrogram.conf data/all_spec exp/make_spectrogram feats/spec
