@@ -319,7 +319,7 @@ def test_ddp_on_cpu_keeps_every_rank_identical(demo, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    mp.spawn(_ddp_worker, args=(demo, str(tmp_path), port), nprocs=2, join=True)
+    mp.start_processes(_ddp_worker, args=(demo, str(tmp_path), port), nprocs=2, start_method="fork")
     a, b = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
     for part in ("model", "loss"):
         for key in a[part]:
