@@ -114,15 +114,31 @@ def test_failed_array_task_fails_the_step_naming_its_log(tmp_path):
     assert states == {"1": "COMPLETED", "2": "FAILED", "3": "COMPLETED"}
 
 
+def wait_for_task(log):
+    """Wait until the task writing ``log`` runs (its header names its job) -> the job id."""
+    for _ in range(300):
+        if log.exists() and "# Slurm job" in log.read_text():
+            break
+        time.sleep(0.1)
+    return slurm_job(log)
+
+
+def test_task_killed_by_slurm_fails_the_step(tmp_path):
+    # A task that Slurm ends (here scancel; a time or memory limit alike) never writes its end line.
+    proc = subprocess.Popen(["utils/run_slurm.sh", "JOB=1:2", f"{tmp_path}/k.JOB.log", "[ JOB = 1 ] || sleep 300"],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    job_id = wait_for_task(tmp_path / "k.2.log")
+    assert run(["scancel", f"{job_id}_2"]).returncode == 0
+    stderr = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 1
+    assert f"job 2 of 1..2 failed; see {tmp_path}/k.2.log (and {tmp_path}/q/slurm-{job_id}_2.out)" in stderr
+    assert "job 1 " not in stderr and "CANCELLED" in stderr  # Slurm's own message, from the .out file
+
+
 def test_interrupt_cancels_the_submitted_array(tmp_path):
     proc = subprocess.Popen(["utils/run_slurm.sh", "JOB=1:3", f"{tmp_path}/i.JOB.log", "sleep 300"], cwd=ROOT,
                             stderr=subprocess.PIPE, text=True)
-    first_log = tmp_path / "i.1.log"
-    for _ in range(300):  # until the first task runs (its log names its job)
-        if first_log.exists() and "# Slurm job" in first_log.read_text():
-            break
-        time.sleep(0.1)
-    job_id = slurm_job(first_log)
+    job_id = wait_for_task(tmp_path / "i.1.log")
     proc.send_signal(signal.SIGINT)
     stderr = proc.communicate(timeout=60)[1]
     assert proc.returncode == 130 and f"cancelled Slurm job {job_id}" in stderr

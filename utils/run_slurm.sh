@@ -63,19 +63,19 @@ job_id=${submitted%%;*}
 trap 'scancel "$job_id"; echo "$0: interrupted: cancelled Slurm job $job_id" >&2; exit 130' INT TERM HUP
 
 ended() { [ -f "$1" ] && tail -n 1 "$1" | grep -q '^# Ended (code'; }
-in_queue() {  # true while any task of the job is pending or running (or squeue cannot tell)
+in_queue() {  # true while any task of the job is pending, running or completing (or squeue cannot tell)
   local out
-  out=$(squeue -h -j "$job_id" -o %T 2>&1) || { [[ $out != *"Invalid job id"* ]]; return; }
-  grep -qvE '^(COMPLETED|FAILED|CANCELLED|TIMEOUT|OUT_OF_MEMORY|NODE_FAIL|PREEMPTED|BOOT_FAIL|DEADLINE)' <<< "$out"
+  out=$(squeue -h -j "$job_id" -o %i 2>&1) || { [[ $out != *"Invalid job id"* ]]; return; }
+  [ -n "$out" ]
 }
 # Like slurm.pl: watch the logs' last lines (cheap), and ask the queue now and then whether a task was
 # lost without writing its end (killed at its time or memory limit, cancelled, node failure).
-delay=0.1 last_check=$((SECONDS - 10))
+delay=0.1 last_check=$((SECONDS - 5))
 while true; do
   waiting=0
   for ((job = first; job <= last; job++)); do ended "${logs[job]}" || { waiting=1; break; }; done
   [ $waiting -eq 0 ] && break
-  if [ $((SECONDS - last_check)) -ge 10 ]; then
+  if [ $((SECONDS - last_check)) -ge 5 ]; then
     last_check=$SECONDS
     in_queue || { sleep 1; break; }
   fi
