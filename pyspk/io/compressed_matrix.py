@@ -62,7 +62,7 @@ def column_tables(header, col_headers):
 
 def read_rows(f, kind, start, count, where):
     """Rows ``start .. start + count`` of the compressed matrix whose header starts at ``f``'s
-    position (just after the kind token) -> (header, float32 (count, cols)).
+    position (just after the kind token) -> (header, float32 (count, cols); column-major for ``CM``).
 
     ``count=None`` reads to the last row. ``where`` names the entry in error messages.
     """
@@ -75,13 +75,14 @@ def read_rows(f, kind, start, count, where):
         col_headers = np.frombuffer(_read(f, 8 * cols, where), dtype="<u2").reshape(cols, 4)
         if count == 0 or cols == 0:
             return header, np.zeros((count, cols), dtype=np.float32)
-        # Column c's bytes of the range are at c * rows + start: read the one span covering them all
-        # and view it as (count, cols) with a stride of ``rows`` bytes between columns.
+        # Column c's bytes of the range are at c * rows + start: read the one span covering them all,
+        # view it as (cols, count) (a stride of ``rows`` bytes between columns) and decode column by
+        # column through the flattened tables; the result is the (count, cols) transpose of that.
         f.seek(start, 1)
         span = np.frombuffer(_read(f, (cols - 1) * rows + count, where), dtype=np.uint8)
-        codes = np.lib.stride_tricks.as_strided(span, shape=(count, cols), strides=(1, rows))
-        index = codes + np.arange(0, 256 * cols, 256, dtype=np.intp)  # into the flattened tables
-        return header, column_tables(header, col_headers).ravel().take(index)
+        codes = np.lib.stride_tricks.as_strided(span, shape=(cols, count), strides=(rows, 1))
+        index = codes + np.arange(0, 256 * cols, 256, dtype=np.intp)[:, None]
+        return header, column_tables(header, col_headers).ravel().take(index).T
     width = KINDS[kind]
     f.seek(start * cols * width, 1)
     values = np.frombuffer(_read(f, count * cols * width, where), dtype="<u2" if width == 2 else np.uint8)
