@@ -69,6 +69,7 @@ def recipe(tmp_path_factory):
     return top
 
 
+@pytest.mark.slow
 def test_stages_0_1_run_as_slurm_jobs(recipe):
     spec = kaldi_native_io.SequentialFloatMatrixReader(f"scp:{recipe / 'data' / 'all_spec' / 'feats.scp'}")
     shapes = {utt: m.shape for utt, m in spec}
@@ -84,6 +85,7 @@ def test_stages_0_1_run_as_slurm_jobs(recipe):
             assert {r["JobState"] for r in records} == {"COMPLETED"} and len(records) == 2
 
 
+@pytest.mark.slow
 def test_tiny_training_gets_its_cpus_memory_gpus_and_time(recipe):
     gres = run(["sinfo", "-h", "-o", "%G"]).stdout
     if not re.search(r"gpu:([2-9]|\d\d)", gres):
