@@ -19,9 +19,6 @@ Options: --backend cosine|plda --train-vectors SCP --train-data DIR --lda-dim N
 . "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 3 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
 trials=$1 vectors=$2 scores=$3
-if [ "$mean_norm" = auto ]; then
-  mean_norm=false; [ -n "$train_vectors" ] && mean_norm=true
-fi
 
 . "$PYSPK_ROOT/utils/lock.sh" "$scores"   # one writer at a time (a second run fails at once)
 python -m pyspk.bin.score --backend "$backend" \

@@ -24,6 +24,7 @@ class Options(ScoringConfig):
     """Score trials; see docs/scoring.md."""
     train_vectors: str = ""     # scp of train-set vectors (mean, LDA, PLDA, AS-norm cohort)
     train_data: str = ""        # data dir whose utt2spk labels the train vectors
+    mean_norm: str = "auto"     # true | false | auto (true when --train-vectors is given)
 
 
 def log(msg):
@@ -50,6 +51,10 @@ def load_train(opts):
 
 def main(argv=None):
     opts, args = parse_options(Options, argv, positional=["trials", "vectors", "scores_out"])
+    if opts.mean_norm not in ("auto", "true", "false"):
+        raise ValueError(f"--mean-norm must be auto, true or false, not {opts.mean_norm!r}")
+    opts = dataclasses.replace(opts, mean_norm=opts.mean_norm == "true"
+                               or (opts.mean_norm == "auto" and bool(opts.train_vectors)))
     if opts.train_data and not opts.train_vectors:
         sys.exit("score: --train-data labels --train-vectors, which is not given")
     start = time.time()
