@@ -156,7 +156,7 @@ if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
     --train-vectors $exp/ivectors_veri_train/ivector.scp --train-data $data/veri_train_mfcc \
     $data/veri_test_mfcc/trials $exp/ivectors_veri_test/ivector.scp $exp/scores/ivector_plda
   steps/compute_metrics.sh --exp-root $exp --system ivector_plda \
-    --dim "$(awk -F= '/^--ivector-dim=/ {print $2}' $ivector_config)" \
+    --dim "$(cat $exp/ivector_extractor/ivector_dim)" \
     $data/veri_test_mfcc/trials $exp/scores/ivector_plda
   steps/identify_svm.sh --exp-root $exp --system ivector_svm \
     $exp/ivectors_iden_train $exp/ivectors_iden_val $exp/ivectors_iden_test
