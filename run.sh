@@ -39,6 +39,8 @@ featdir=                      # feature archives (ark/scp); default <data>/feats
 nj=2                          # parallel jobs for features, embeddings and statistics
 cmd=$train_cmd                # job launcher (cmd.sh): utils/run_local.sh or utils/run_slurm.sh
 cuda_cmd=$cuda_cmd            # launcher for the GPU training jobs (cmd.sh)
+num_gpus=1                    # GPUs per CNN training (> 1: one DDP training, torchrun; 0: on the CPU)
+num_nodes=1                   # nodes per CNN training (> 1: DDP over Slurm nodes; PYSPK_CMD=slurm)
 cnn_config=conf/cnn_demo.conf # conf/network_b.conf: the paper's Network B (for a GPU)
 network_a=false               # also train the paper's Network A (identification only)
 noise_data=                   # a noise data dir (e.g. MUSAN) for noise injection in CNN training
@@ -46,7 +48,7 @@ ubm_config=conf/ubm.conf      # conf/ubm_paper.conf: 1,024 components
 ivector_config=conf/ivector.conf  # conf/ivector_paper.conf: 400-dim i-vectors
 plda_config=conf/plda.conf        # conf/plda_paper.conf: LDA 200 before PLDA
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--corpus-root DIR] [--nj N] [--cmd CMD]
-  [--cuda-cmd CMD] [--cnn-config FILE] [--network-a true|false] [--noise-data DIR] [--ubm-config FILE] [--ivector-config FILE]
+  [--cuda-cmd CMD] [--num-gpus N] [--num-nodes M] [--cnn-config FILE] [--network-a true|false] [--noise-data DIR] [--ubm-config FILE] [--ivector-config FILE]
   [--plda-config FILE]
   [--data DIR] [--exp DIR] [--featdir DIR]"
 . utils/parse_options.sh
@@ -91,7 +93,7 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   announce 2 "CNN training for identification (train/validation of iden_split.txt)"
   for net in $networks; do
     for loss in $cnn_losses; do
-      steps/train_cnn.sh --cmd "$cuda_cmd" --config $cnn_config --network $net --center-loss-weight ${loss#*:} "${noise_opt[@]}" \
+      steps/train_cnn.sh --cmd "$cuda_cmd" --num-gpus $num_gpus --num-nodes $num_nodes --config $cnn_config --network $net --center-loss-weight ${loss#*:} "${noise_opt[@]}" \
         $data/iden_train_spec $data/iden_val_spec $exp/cnn_${net}_${loss%:*}_iden
     done
   done
@@ -110,7 +112,7 @@ fi
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   announce 4 "CNN training for verification (development speakers only; none of the trial speakers)"
   for loss in $cnn_losses; do
-    steps/train_cnn.sh --cmd "$cuda_cmd" --config $cnn_config --network b --center-loss-weight ${loss#*:} "${noise_opt[@]}" \
+    steps/train_cnn.sh --cmd "$cuda_cmd" --num-gpus $num_gpus --num-nodes $num_nodes --config $cnn_config --network b --center-loss-weight ${loss#*:} "${noise_opt[@]}" \
       $data/veri_train_spec $data/veri_val_spec $exp/cnn_b_${loss%:*}_veri
   done
 fi
