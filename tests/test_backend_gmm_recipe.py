@@ -7,6 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from conftest import DEMO_CORPUS, ROOT, demo_paths, utt_id
 from pyspk.backend.gmm import DiagGmm, GmmError
 from pyspk.bin import score_gmm_ubm
 from pyspk.features.mfcc import compute_mfcc
@@ -17,13 +18,8 @@ from pyspk.io.tables import read_table, write_map, write_table
 from pyspk.io.trials import read_scores, read_trials
 from pyspk.metrics import kaldi_eer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "egs", "demo", "corpus")
+pytestmark = pytest.mark.slow   # the baseline steps on MFCC of 144 demo utterances
 UTTS_PER_SPEAKER = 6
-
-
-def utt_id(path):
-    return os.path.splitext(path)[0].replace("/", "-")
 
 
 def make_data_dir(path, feats, vads, utts):
@@ -42,21 +38,16 @@ def subset(tmp_path_factory):
     """data/train_mfcc (12 dev speakers, one utterance with no voiced frames), data/test_mfcc
     (12 test speakers, with trials from veri_test.txt) and data/test_mute_mfcc (the same with one
     utterance that has no voiced frames)."""
-    if not os.path.isdir(CORPUS):
-        pytest.skip("demo corpus not present")
     root = tmp_path_factory.mktemp("baseline")
-    sets = {r[0]: r[3] for r in read_table(f"{CORPUS}/meta.csv")[1:]}
-    by_spk = {}
-    for _, path in read_table(f"{CORPUS}/iden_split.txt", 2, 2):
-        by_spk.setdefault(path.split("/")[0], []).append(path)
-    dev = [s for s in sorted(by_spk) if sets[s] == "dev"][:12]
-    test = [s for s in sorted(by_spk) if sets[s] == "test"]
-    paths = [p for s in dev + test for p in sorted(by_spk[s])[:UTTS_PER_SPEAKER]]
+    sets = {r[0]: r[3] for r in read_table(f"{DEMO_CORPUS}/meta.csv")[1:]}
+    dev = [s for s in sorted(sets) if sets[s] == "dev"][:12]
+    test = [s for s in sorted(sets) if sets[s] == "test"]
+    paths = demo_paths(UTTS_PER_SPEAKER, dev + test)
     silent = utt_id(paths[0])
     with ArkScpWriter(f"{root}/mfcc.ark", f"{root}/feats.scp") as wf, \
             ArkScpWriter(f"{root}/vad.ark", f"{root}/vad.scp") as wv:
         for p in paths:
-            mfcc = compute_mfcc(load_audio(f"{CORPUS}/wav/{p}")[0])
+            mfcc = compute_mfcc(load_audio(f"{DEMO_CORPUS}/wav/{p}")[0])
             wf.write(utt_id(p), mfcc)
             wv.write(utt_id(p), compute_vad(mfcc) * (utt_id(p) != silent))
     feats, vads = load_scp_map(f"{root}/feats.scp"), load_scp_map(f"{root}/vad.scp")
@@ -65,7 +56,7 @@ def subset(tmp_path_factory):
     make_data_dir(f"{root}/data/train_mfcc", feats, vads, train)
     make_data_dir(f"{root}/data/test_mfcc", feats, vads, sorted(test_utts))
     trials = [[utt_id(a), utt_id(b), "target" if lab == "1" else "nontarget"]
-              for lab, a, b in read_table(f"{CORPUS}/veri_test.txt", 3, 3)
+              for lab, a, b in read_table(f"{DEMO_CORPUS}/veri_test.txt", 3, 3)
               if utt_id(a) in test_utts and utt_id(b) in test_utts]
     write_table(f"{root}/data/test_mfcc/trials", trials, sort=False)
     # the same test set with one utterance that has no voiced frames

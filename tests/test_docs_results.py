@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
+from conftest import ROOT
 from pyspk.bin import update_docs_results as U
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TABLE = "system  top-1%\ncnn_b_joint  46.59\n"
 
 

@@ -8,11 +8,11 @@ import kaldi_native_fbank as knf
 import numpy as np
 import pytest
 
+from conftest import DEMO_WAV
 from pyspk.features.mfcc import MfccOptions, compute_mfcc
 from pyspk.io.audio import load_audio
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WAVS = sorted(glob.glob(f"{ROOT}/egs/demo/corpus/wav/*/*/*.flac"))[:4]
+WAVS = sorted(glob.glob(f"{DEMO_WAV}/*/*/*.flac"))[:4]
 
 
 def reference_mfcc(samples, opts):

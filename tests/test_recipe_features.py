@@ -3,13 +3,14 @@ import os
 import subprocess
 
 import numpy as np
+import pytest
 
+from conftest import ROOT
 from pyspk.io.datadir import validate_data_dir
 from pyspk.io.kaldi_table import load_scp
 from pyspk.io.tables import read_table
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
+pytestmark = pytest.mark.slow   # stages 0-1 of the recipe
 
 def run_recipe(tmp_path, *args):
     cmd = ["./run.sh", "--data", f"{tmp_path}/data", "--exp", f"{tmp_path}/exp", "--featdir", f"{tmp_path}/feats",
