@@ -149,7 +149,6 @@ def sh(*args):
     return subprocess.run(list(args), cwd=REPO, capture_output=True, text=True)
 
 
-@pytest.mark.skipif(not os.path.exists(DEMO_TRIALS), reason="demo corpus not built")
 def test_score_metrics_results_steps_on_the_demo_trials(tmp_path):
     trials = read_trials(DEMO_TRIALS)
     ids = trials.ids()
