@@ -168,3 +168,16 @@ def test_training_from_audio_follows_training_from_features(tmp_path):
         weights[source] = load_checkpoint(str(tmp_path / source / "last.pt"))["model"]
     moved = max((weights["feats"][k].float() - weights["audio"][k].float()).abs().max() for k in weights["feats"])
     assert moved < 1e-3  # different inputs (e.g. another noise draw) move them by about 1e-2
+
+
+def test_white_noise_is_a_fixed_recording_read_in_random_stretches():
+    """Every process (a new WhiteNoise) draws the same stretch for the same generator state, a
+    periodogram of i.i.d. exponential values of mean 1 (speech-free white noise)."""
+    from pyspk.nnet.noise import WhiteNoise
+    a = WhiteNoise().power(np.random.default_rng(1), CROP, 161)
+    b = WhiteNoise().power(np.random.default_rng(1), CROP, 161)
+    c = WhiteNoise().power(np.random.default_rng(2), CROP, 161)
+    assert a.shape == (CROP, 161) and a.dtype == np.float32 and np.array_equal(a, b) and not np.array_equal(a, c)
+    assert abs(a.mean() - 1) < 0.02 and abs(a.std() - 1) < 0.03 and not a.flags.writeable
+    samples = WhiteNoise().samples(np.random.default_rng(1), 48320)
+    assert abs(samples.mean()) < 0.02 and abs(samples.std() - 1) < 0.02

@@ -54,12 +54,14 @@ class WhiteNoise:
         if bins not in self._power:
             self._power[bins] = np.random.default_rng([self.SEED, bins]).standard_exponential(
                 (self.FRAMES, bins), dtype=np.float32)
+            self._power[bins].flags.writeable = False
         return random_stretch(self._power[bins], rng, frames)
 
     def samples(self, rng, count):
         """(count,) float32 stretch of i.i.d. standard normal samples (read-only)."""
         if self._samples is None:
             self._samples = np.random.default_rng(self.SEED).standard_normal(self.SAMPLES, dtype=np.float32)
+            self._samples.flags.writeable = False
         return random_stretch(self._samples, rng, count)
 
 
