@@ -10,7 +10,7 @@ import pytest
 from pyspk.bin.compute_spectrogram import main as compute_spectrogram
 from pyspk.features.spectrogram import log_spectrogram
 from pyspk.io.audio import load_audio
-from pyspk.io.kaldi_table import ArkScpWriter, KaldiTableError, read_rows
+from pyspk.io.kaldi_table import ArkScpWriter, KaldiTableError, read_entry, read_rows
 from pyspk.io.tables import read_map
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,9 +61,10 @@ def test_compressed_archive_reads_back_with_both_readers_within_quantisation(tmp
             assert np.all(np.abs(a - mat) <= cm_error_bound(mat)), key
         else:  # CM2: 16-bit linear over the matrix's range
             assert np.abs(a - mat).max() <= (mat.max() - mat.min()) / 65535
-        rows, whole = read_rows(table[key], 0, None)
+        rows, whole = read_rows(table[key], 0, None, key=key)
         assert rows == mat.shape[0]
         np.testing.assert_allclose(whole, a, atol=1e-5)
+        np.testing.assert_allclose(read_entry(table[key], key=key), a, atol=1e-5)  # the library's whole reads
     ratio = os.path.getsize(ark) / os.path.getsize(plain_ark)
     assert 0.25 < ratio < 0.3  # one byte a value plus 8 bytes a column
 
