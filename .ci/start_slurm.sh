@@ -47,7 +47,7 @@ echo "NodeName=$host Name=gpu File=$gpu_files" > /etc/slurm/gres.conf
 cat > "$conf" <<EOF
 $marker
 ClusterName=pyspk
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -68,7 +68,7 @@ DefMemPerCPU=$((memory / cpus))
 ReturnToService=2
 SchedulerParameters=sched_interval=1
 GresTypes=gpu
-${node%% RealMemory=*} RealMemory=$memory Gres=gpu:$gpus State=UNKNOWN
+${node%% RealMemory=*} NodeAddr=127.0.0.1 RealMemory=$memory Gres=gpu:$gpus State=UNKNOWN
 PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 
