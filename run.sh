@@ -38,7 +38,7 @@ exp=exp                       # models, logs, scores, RESULTS
 featdir=                      # feature archives (ark/scp); default <data>/feats: each --data has its own
 nj=2                          # parallel jobs for features, embeddings and statistics
 cmd=$train_cmd                # job launcher (cmd.sh): utils/run_local.sh or utils/run_slurm.sh
-cuda_cmd=$cuda_cmd            # launcher for the GPU training jobs (cmd.sh)
+cuda_cmd=$cuda_cmd            # launcher for the network's GPU jobs: training, embeddings (cmd.sh)
 num_gpus=1                    # GPUs per CNN training (> 1: one DDP training, torchrun; 0: on the CPU)
 num_nodes=1                   # nodes per CNN training (> 1: DDP over Slurm nodes; PYSPK_CMD=slurm)
 cnn_config=conf/cnn_demo.conf # conf/network_b.conf: the paper's Network B (for a GPU)
@@ -121,7 +121,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   announce 5 "bottleneck embeddings (x-vector-like) for verification train and test"
   for loss in $cnn_losses; do
     for x in veri_train veri_test; do
-      steps/extract_embeddings.sh --nj $nj --cmd "$cmd" $exp/cnn_b_${loss%:*}_veri $data/${x}_spec \
+      steps/extract_embeddings.sh --nj $nj --cmd "$cuda_cmd" $exp/cnn_b_${loss%:*}_veri $data/${x}_spec \
         $exp/cnn_b_${loss%:*}_veri/xvectors_$x
     done
   done
