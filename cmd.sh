@@ -1,8 +1,9 @@
 # How parallel jobs run (Kaldi's cmd.sh): every step takes --cmd and calls
 #   $cmd [resources] JOB=1:N logdir/name.JOB.log command ...
-# train_cmd runs the CPU jobs (features, statistics, embeddings, scoring); cuda_cmd runs the network
-# trainings: one GPU (steps/train_cnn.sh --num-gpus N asks for N) and CPUs for its data loader processes
-# (--num-threads is for the whole job: with N GPUs, about N x (--num-workers + 1)).
+# train_cmd runs the CPU jobs (features, statistics, scoring); cuda_cmd runs the network's jobs: the
+# trainings, with one GPU (steps/train_cnn.sh --num-gpus N asks for N) and CPUs for the data loader
+# processes (--num-threads is for the whole job: with N GPUs, about N x (--num-workers + 1)), and the
+# embedding jobs, one GPU each.
 # Per-command resources, the same for both launchers: --num-threads N, --mem 8G, --gpu G,
 # --time HH:MM:SS, --max-jobs-run M (see utils/run_slurm.sh; on this machine only the threads, the GPUs
 # and the number of jobs apply).
