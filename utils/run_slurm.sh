@@ -68,14 +68,15 @@ in_queue() {  # true while any task of the job is pending, running or completing
   out=$(squeue -h -j "$job_id" -o %i 2>&1) || { [[ $out != *"Invalid job id"* ]]; return; }
   [ -n "$out" ]
 }
-# Like slurm.pl: watch the logs' last lines (cheap), and ask the queue now and then whether a task was
-# lost without writing its end (killed at its time or memory limit, cancelled, node failure).
-delay=0.1 last_check=$((SECONDS - 5))
+# Like slurm.pl: watch the logs' last lines (cheap), and ask the queue now and then (every 5 s in the
+# first minute, then every 30 s) whether a task was lost without writing its end (killed at its time or
+# memory limit, cancelled, node failure).
+delay=0.1 start=$SECONDS last_check=$((SECONDS - 5))
 while true; do
   waiting=0
   for ((job = first; job <= last; job++)); do ended "${logs[job]}" || { waiting=1; break; }; done
   [ $waiting -eq 0 ] && break
-  if [ $((SECONDS - last_check)) -ge 5 ]; then
+  if [ $((SECONDS - last_check)) -ge $((SECONDS - start < 60 ? 5 : 30)) ]; then
     last_check=$SECONDS
     in_queue || { sleep 1; break; }
   fi
