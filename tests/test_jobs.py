@@ -58,6 +58,13 @@ def test_local_gpu_jobs_spread_over_the_visible_gpus(tmp_path):
     assert out.returncode == 0 and "# no GPU visible: on the CPU\ngpus= " in open(tmp_path / "d.log").read()
 
 
+def test_local_launcher_refuses_several_nodes(tmp_path):
+    # a multi-node training needs a cluster; on one machine it would run as one node's worth, silently
+    out = run(["utils/run_local.sh", "--num-nodes", "2", f"{tmp_path}/n.log", "true"])
+    assert out.returncode == 1 and "--num-nodes 2 needs a cluster (utils/run_slurm.sh)" in out.stderr
+    assert not (tmp_path / "n.log").exists()
+
+
 def test_parse_options_passes_unknown_options_on_when_asked(tmp_path):
     # A step that hands its other options to a Python command (as steps/train_cnn.sh does): its own
     # options are set, every other one (command line or --config line) is kept as --key=value, in order.
