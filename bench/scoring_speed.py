@@ -17,7 +17,7 @@ import numpy as np
 
 from pyspk.io.trials import Trials, read_scores, write_scores
 from pyspk.metrics import verification_metrics
-from pyspk.scoring import ScoringConfig, Scorer
+from pyspk.scoring import ScoringOptions, Scorer
 
 SIZES = (("VoxCeleb1-O", 37_720, 4_708), ("VoxCeleb1-H", 550_000, 137_000))
 
@@ -57,9 +57,9 @@ def main():
     rng = np.random.default_rng(0)
 
     train, train_spk, *_ = synthetic(rng, 20_000, 1, args.dim)
-    plda = Scorer.fit(ScoringConfig(backend="plda", mean_norm=True), train, train_spk)
-    asnorm = Scorer.fit(ScoringConfig(asnorm_top_n=300), train, train_spk)
-    cosine = Scorer.fit(ScoringConfig())
+    plda = Scorer.fit(ScoringOptions(backend="plda", mean_norm=True), train, train_spk)
+    asnorm = Scorer.fit(ScoringOptions(asnorm_top_n=300), train, train_spk)
+    cosine = Scorer.fit(ScoringOptions())
     print(f"dim {args.dim}; best of {args.repeat}; 'x sort' = time / np.sort of as many float64 scores")
     print(f"{'trials':>12} {'ids':>8}  {'what':<28} {'seconds':>8} {'x sort':>8}")
     for name, n_trials, n_ids in SIZES:

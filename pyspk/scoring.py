@@ -22,7 +22,7 @@ COHORT_CHUNK = 2048   # ids per block of the (ids x cohort) score matrix
 
 
 @dataclasses.dataclass
-class ScoringConfig:
+class ScoringOptions:
     """Options of the scoring pipeline (``pyspk.bin.score`` flags: ``--backend`` etc.)."""
     backend: str = "cosine"     # cosine | plda
     mean_norm: bool = False     # subtract the train-set mean (needs train vectors)
@@ -40,7 +40,7 @@ def row_norms(x):
     return norms
 
 
-def length_normalize(x):
+def length_normalise(x):
     """Scale each row of x (n, d) to length sqrt(d), as Kaldi's ivector-normalize-length."""
     x = np.asarray(x, dtype=np.float64)
     return x * (np.sqrt(x.shape[1]) / row_norms(x))
@@ -75,14 +75,14 @@ class Scorer:
         if lda is not None:
             x = lda(x)
         if config.length_norm:
-            x = length_normalize(x)
+            x = length_normalise(x)
         plda = PLDA.fit(x, labels, config.plda_iters) if config.backend == "plda" else None
         cohort = None
         if config.asnorm_top_n > 0:
             sums, counts, _ = speaker_sums(x, labels)
             cohort = sums / counts[:, None]  # the speaker means
             if config.length_norm:
-                cohort = length_normalize(cohort)
+                cohort = length_normalise(cohort)
             if config.asnorm_top_n > len(cohort):
                 raise ValueError(f"asnorm top-n {config.asnorm_top_n} exceeds the {len(cohort)} cohort speakers")
         return cls(config, mean, lda, plda, cohort)
@@ -95,7 +95,7 @@ class Scorer:
         if self.lda is not None:
             x = self.lda(x)
         if self.config.length_norm:
-            x = length_normalize(x)
+            x = length_normalise(x)
         return x
 
     def embed(self, x, preprocessed=False):

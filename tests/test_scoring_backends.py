@@ -6,7 +6,7 @@ from scipy.stats import multivariate_normal
 from pyspk.backend.plda import LDA, PLDA
 from pyspk.io.trials import Trials
 from pyspk.metrics import kaldi_eer, min_dcf
-from pyspk.scoring import ScoringConfig, Scorer, cohort_stats, pair_scores, score_trials
+from pyspk.scoring import ScoringOptions, Scorer, cohort_stats, pair_scores, score_trials
 
 
 def all_pairs(x, labels):
@@ -63,7 +63,7 @@ def test_plda_learns_the_true_covariances_and_beats_cosine():
     vectors, trials = all_pairs(x_test, lab_test)
     eer = {}
     for backend in ("cosine", "plda"):
-        config = ScoringConfig(backend=backend, mean_norm=True)
+        config = ScoringOptions(backend=backend, mean_norm=True)
         scores = score_trials(config, vectors, trials, x, labels)
         eer[backend] = kaldi_eer(scores, trials.target)[0]
     assert eer["plda"] < 0.5 * eer["cosine"], eer
@@ -91,7 +91,7 @@ def test_cosine_is_plain_cosine_and_chunking_changes_nothing():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(50, 8))
     a, b = rng.integers(0, 50, 1000), rng.integers(0, 50, 1000)
-    scores = Scorer.fit(ScoringConfig()).score(x, a, b)
+    scores = Scorer.fit(ScoringOptions()).score(x, a, b)
     expected = np.sum(x[a] * x[b], axis=1) / np.linalg.norm(x[a], axis=1) / np.linalg.norm(x[b], axis=1)
     np.testing.assert_allclose(scores, expected, rtol=1e-12)
     z = x / np.linalg.norm(x, axis=1, keepdims=True)
@@ -112,8 +112,8 @@ def test_asnorm_is_an_affine_map_when_every_vector_sees_the_same_cohort_scores()
     train = np.stack([e, e, -e, -e, e, e, -e, -e])
     train_labels = np.array(["a", "a", "b", "b", "c", "c", "d", "d"])
     vectors, trials = all_pairs(x, labels)
-    raw = score_trials(ScoringConfig(), vectors, trials)
-    normed = score_trials(ScoringConfig(asnorm_top_n=4), vectors, trials, train, train_labels)
+    raw = score_trials(ScoringOptions(), vectors, trials)
+    normed = score_trials(ScoringOptions(asnorm_top_n=4), vectors, trials, train, train_labels)
     np.testing.assert_allclose(normed, raw / r, rtol=1e-6)  # cohort scores are float32
     assert kaldi_eer(normed, trials.target)[0] == kaldi_eer(raw, trials.target)[0]
     assert min_dcf(normed, trials.target)[0] == pytest.approx(min_dcf(raw, trials.target)[0])
@@ -126,7 +126,7 @@ def test_asnorm_with_identical_cohort_scores_is_a_clear_error():
     x = np.eye(3)
     train = np.tile([0.0, 0.0, 1.0], (4, 1))
     with pytest.raises(ValueError, match="zero spread"):
-        score_trials(ScoringConfig(asnorm_top_n=2), {"a": x[0], "b": x[1]},
+        score_trials(ScoringOptions(asnorm_top_n=2), {"a": x[0], "b": x[1]},
                      Trials(["a"], ["b"], np.array([False])), train, np.array(["s", "s", "t", "t"]))
 
 
@@ -145,8 +145,8 @@ def test_asnorm_improves_eer_when_utterances_have_their_own_score_offsets():
     train, train_labels = hub_speakers(rng, 200, 8)
     x, labels = hub_speakers(rng, 30, 6)
     vectors, trials = all_pairs(x, labels)
-    raw = kaldi_eer(score_trials(ScoringConfig(), vectors, trials, train, train_labels), trials.target)[0]
-    normed = kaldi_eer(score_trials(ScoringConfig(asnorm_top_n=50), vectors, trials, train, train_labels),
+    raw = kaldi_eer(score_trials(ScoringOptions(), vectors, trials, train, train_labels), trials.target)[0]
+    normed = kaldi_eer(score_trials(ScoringOptions(asnorm_top_n=50), vectors, trials, train, train_labels),
                        trials.target)[0]
     assert normed < 0.8 * raw, (raw, normed)
 
@@ -154,24 +154,24 @@ def test_asnorm_improves_eer_when_utterances_have_their_own_score_offsets():
 def test_missing_vector_names_the_trials_line():
     trials = Trials(["a", "a"], ["b", "c"], np.array([True, False]), path="trials")
     with pytest.raises(KeyError, match=r"trials:2: no vector for 'c'"):
-        score_trials(ScoringConfig(), {"a": np.ones(3), "b": np.ones(3)}, trials)
+        score_trials(ScoringOptions(), {"a": np.ones(3), "b": np.ones(3)}, trials)
 
 
 def test_options_that_need_train_data_say_so():
     trials = Trials(["a"], ["b"], np.array([True]))
     vectors = {"a": np.ones(3), "b": np.arange(3.0)}
     with pytest.raises(ValueError, match="need train vectors"):
-        score_trials(ScoringConfig(backend="plda"), vectors, trials)
+        score_trials(ScoringOptions(backend="plda"), vectors, trials)
     with pytest.raises(ValueError, match="speaker label per train vector"):
-        score_trials(ScoringConfig(lda_dim=2), vectors, trials, np.ones((4, 3)))
+        score_trials(ScoringOptions(lda_dim=2), vectors, trials, np.ones((4, 3)))
 
 
 def test_bad_vectors_name_their_key():
     trials = Trials(["a"], ["b"], np.array([True]))
     with pytest.raises(ValueError, match=r"vector of 'b' has shape \(2,\); 1 of 2 vectors have shape \(3,\)"):
-        score_trials(ScoringConfig(), {"a": np.ones(3), "b": np.ones(2)}, trials)
+        score_trials(ScoringOptions(), {"a": np.ones(3), "b": np.ones(2)}, trials)
     with pytest.raises(ValueError, match=r"vector of 'b' contains NaN or inf"):
-        score_trials(ScoringConfig(), {"a": np.ones(3), "b": np.array([1.0, np.nan, 0.0])}, trials)
+        score_trials(ScoringOptions(), {"a": np.ones(3), "b": np.array([1.0, np.nan, 0.0])}, trials)
 
 
 def test_an_odd_first_vector_is_the_one_named():
@@ -179,11 +179,11 @@ def test_an_odd_first_vector_is_the_one_named():
     trials = Trials(["a", "a"], ["b", "c"], np.array([True, False]))
     vectors = {"a": np.ones(5), "b": np.ones(3), "c": np.arange(3.0)}
     with pytest.raises(ValueError, match=r"vectors: vector of 'a' has shape \(5,\); 2 of 3 vectors have shape \(3,\)"):
-        score_trials(ScoringConfig(), vectors, trials)
+        score_trials(ScoringOptions(), vectors, trials)
 
 
 def test_train_and_trial_vectors_of_different_dimension_name_both():
     trials = Trials(["a"], ["b"], np.array([True]))
     vectors = {"a": np.ones(3), "b": np.arange(3.0)}
     with pytest.raises(ValueError, match=r"test.scp are 3-dimensional but train.scp are 4-dimensional"):
-        score_trials(ScoringConfig(mean_norm=True), vectors, trials, np.ones((6, 4)), sources=("test.scp", "train.scp"))
+        score_trials(ScoringOptions(mean_norm=True), vectors, trials, np.ones((6, 4)), sources=("test.scp", "train.scp"))

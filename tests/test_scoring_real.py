@@ -14,7 +14,7 @@ from pyspk.io.audio import load_audio
 from pyspk.io.trials import read_trials
 from pyspk.io.voxceleb import utt_id
 from pyspk.metrics import kaldi_eer, min_dcf
-from pyspk.scoring import ScoringConfig, score_trials
+from pyspk.scoring import ScoringOptions, score_trials
 
 CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "egs", "demo", "corpus")
 
@@ -47,7 +47,7 @@ def test_lda_and_plda_beat_raw_cosine_on_real_speech(demo):
     assert len(set(labels)) == 32 and len(trials) == 4458
 
     def figures(**options):
-        scores = score_trials(ScoringConfig(**options), vectors, trials, train, labels)
+        scores = score_trials(ScoringOptions(**options), vectors, trials, train, labels)
         return 100 * kaldi_eer(scores, trials.target)[0], min_dcf(scores, trials.target, 0.05)[0]
 
     cosine = figures()

@@ -21,13 +21,13 @@ from pyspk.bin.options import parse_options, run_command, setup_logging
 from pyspk.io.kaldi_table import KaldiTableError, load_scp
 from pyspk.io.tables import read_map
 from pyspk.results import check_counted, details, record
-from pyspk.scoring import Scorer, ScoringConfig
+from pyspk.scoring import Scorer, ScoringOptions
 
 logger = logging.getLogger("identify_svm")
 
 
 @dataclasses.dataclass
-class IdentifySvmConfig:
+class Options:
     """Identify speakers with linear SVMs on i-vectors."""
 
     c_grid: str = "0.01,0.1,1,10,100"   # comma-separated C values tried on the validation set
@@ -68,7 +68,7 @@ def projector(cfg, train):
         raise ValueError(f"--projection must be none, lda or plda, got {cfg.projection!r}")
     if cfg.projection == "lda" and cfg.lda_dim <= 0:
         raise ValueError("--projection lda needs --lda-dim > 0")
-    scoring = ScoringConfig(backend="plda" if cfg.projection == "plda" else "cosine", mean_norm=True,
+    scoring = ScoringOptions(backend="plda" if cfg.projection == "plda" else "cosine", mean_norm=True,
                             lda_dim=cfg.lda_dim, plda_iters=cfg.plda_iters)
     scorer = Scorer.fit(scoring, train[0], np.array(train[1]))
     if cfg.projection == "lda":
@@ -78,7 +78,7 @@ def projector(cfg, train):
 
 def main(argv=None):
     setup_logging()
-    cfg, args = parse_options(IdentifySvmConfig, argv, positional=("train_dir", "val_dir", "test_dir"))
+    cfg, args = parse_options(Options, argv, positional=("train_dir", "val_dir", "test_dir"))
     grid = [float(c) for c in cfg.c_grid.split(",")]
     train, val, test = (load_labelled(d, cfg.max_bad_fraction) for d in (args.train_dir, args.val_dir, args.test_dir))
     project = projector(cfg, train)

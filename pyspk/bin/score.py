@@ -16,11 +16,11 @@ from pyspk.bin.options import parse_options, run_command
 from pyspk.io.datadir import DataDir
 from pyspk.io.kaldi_table import load_scp, read_scp_keys
 from pyspk.io.trials import read_trials, write_scores
-from pyspk.scoring import ScoringConfig, score_trials, stack_vectors
+from pyspk.scoring import ScoringOptions, score_trials, stack_vectors
 
 
 @dataclasses.dataclass
-class Options(ScoringConfig):
+class Options(ScoringOptions):
     """Score trials; see docs/scoring.md."""
     train_vectors: str = ""     # scp of train-set vectors (mean, LDA, PLDA, AS-norm cohort)
     train_data: str = ""        # data dir whose utt2spk labels the train vectors
