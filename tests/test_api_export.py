@@ -12,6 +12,7 @@ import soxr
 import torch
 
 import pyspk
+from conftest import ROOT
 from pyspk.bin import embed_wavs
 from pyspk.features.spectrogram import log_spectrogram
 from pyspk.io.audio import load_audio
@@ -22,7 +23,6 @@ from pyspk.nnet.extract import extract_embeddings
 from pyspk.nnet.identify import identification_accuracy
 from pyspk.nnet.train import Trainer, TrainOptions
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "egs", "demo", "corpus")
 SPEAKERS = ("so0001", "so0036", "so0075")
 

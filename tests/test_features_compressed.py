@@ -7,13 +7,13 @@ import kaldiio
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from pyspk.bin.compute_spectrogram import main as compute_spectrogram
 from pyspk.features.spectrogram import log_spectrogram
 from pyspk.io.audio import load_audio
 from pyspk.io.kaldi_table import ArkScpWriter, KaldiTableError, read_entry, read_rows
 from pyspk.io.tables import read_map
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAVS = ["so0001/s0/000010035.flac", "so0005/s0/000050010.flac", "so0036/s0/000360036.flac"]
 
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import soundfile
 
+from conftest import ROOT
 from pyspk.features.mfcc import MfccOptions, compute_mfcc, dither_seed
 from pyspk.features.spectrogram import SpectrogramOptions, log_spectrogram
 from pyspk.features.vad import VadOptions, compute_vad
 from pyspk.io.kaldi_table import ArkScpWriter
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_UTT = os.path.join(ROOT, "egs/demo/corpus/wav/so0001/s0/000010035.flac")  # 3.43 s of speech
 
 

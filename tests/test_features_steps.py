@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import soundfile
 
+from conftest import ROOT
 from pyspk.features.extract import StepError, combine_parts, transform_features
 from pyspk.features.vad import compute_vad
 from pyspk.io.datadir import validate_data_dir, write_spk2utt
 from pyspk.io.kaldi_table import ArkScpWriter, load_scp
 from pyspk.io.tables import read_map, write_map
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO = os.path.join(ROOT, "egs/demo/corpus/wav")
 GOOD = ["so0001/s0/000010011.flac", "so0001/s0/000010035.flac", "so0005/s0/000050003.flac"]
 BAD = {  # utterance -> reason expected in the log

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import ROOT
 from pyspk.features.spectrogram import log_spectrogram
 from pyspk.features.torch_spectrogram import LogSpectrogram
 from pyspk.io.audio import load_audio
@@ -16,7 +17,6 @@ from pyspk.nnet.audio_crops import AudioCrops
 from pyspk.nnet.data import FeatureError, TrainCrops, sample_rng
 from pyspk.nnet.noise import NoiseInjector, NoiseSource
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = f"{ROOT}/egs/demo/corpus/wav"
 UTTS = {"so0001-a": "so0001/s0/000010035.flac", "so0005-b": "so0005/s0/000050010.flac",
         "so0036-c": "so0036/s0/000360036.flac", "so1042-d": "so1042/s0/010420064.flac"}

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import ROOT
 from pyspk.features.spectrogram import log_spectrogram
 from pyspk.io.audio import load_audio
 from pyspk.io.datadir import DataDir
@@ -25,7 +26,6 @@ from pyspk.nnet.identify import identification_accuracy
 from pyspk.nnet.noise import NoiseInjector, mix_at_snr
 from pyspk.nnet.train import Trainer, TrainOptions
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "egs", "demo", "corpus")
 SPEAKERS = ["so0001", "so0036", "so0075", "so0482", "so1012", "so1092", "so2036", "so3002"]
 SPLITS = {"1": "train", "2": "valid", "3": "test"}

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from conftest import ROOT
 from pyspk.corpora.audio_files import find_audio
 from pyspk.corpora.voxceleb import prepare_data_dirs
 from pyspk.corpora.voxceleb_lists import CorpusError, read_genders
@@ -16,7 +17,6 @@ from pyspk.io.datadir import validate_data_dir
 from pyspk.io.tables import read_map, read_table
 from pyspk.io.voxceleb import utt_id
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data", "speechocean762")
 
 # speaker -> (gender, [(split, session, n, seconds)])

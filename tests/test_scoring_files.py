@@ -7,12 +7,12 @@ import subprocess
 import numpy as np
 import pytest
 
+from conftest import ROOT as REPO
 from pyspk import results
 from pyspk.io.kaldi_table import ArkScpWriter
 from pyspk.io.trials import TrialsError, read_scores, read_trials, write_scores, write_trials
 from pyspk.metrics import kaldi_eer, min_dcf
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_TRIALS = os.path.join(REPO, "egs", "demo", "corpus", "veri_test.txt")
 
 

@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import ROOT as REPO
 from pyspk.io.kaldi_table import ArkScpWriter
 from pyspk.io.trials import read_scores, read_trials
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(REPO, "egs", "demo", "corpus")
 
 

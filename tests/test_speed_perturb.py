@@ -5,11 +5,11 @@ import subprocess
 import numpy as np
 import soundfile
 
+from conftest import ROOT
 from pyspk.augment.speed_perturb import perturb_speed
 from pyspk.io.datadir import DataDir, validate_data_dir
 from pyspk.io.tables import write_map
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO = os.path.join(ROOT, "egs", "demo", "corpus", "wav")
 
 
