@@ -1,12 +1,10 @@
 """Job launchers: JOB=1:N, one log per job, a failed job fails the step naming its log; per-command
 resources; the option pass-through of steps that hand options to a Python command."""
 import os
-import stat
 import subprocess
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import ROOT
 
 
 def run(cmd, **kw):

@@ -11,9 +11,8 @@ import time
 
 import kaldi_native_io
 import pytest
+from conftest import DEMO_CORPUS as CORPUS, DEMO_WAV, ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "egs", "demo", "corpus")
 # Two speakers of the verification trials and two others: every split and some trials are non-empty.
 SPEAKERS = ("so3021", "so6010", "so0001", "so0005")
 
@@ -57,7 +56,7 @@ def recipe(tmp_path_factory):
     corpus = top / "corpus"
     (corpus / "wav").mkdir(parents=True)
     for spk in SPEAKERS:
-        (corpus / "wav" / spk).symlink_to(os.path.join(CORPUS, "wav", spk))
+        (corpus / "wav" / spk).symlink_to(os.path.join(DEMO_WAV, spk))
     keep = lambda path: all(p.split("/")[0] in SPEAKERS for p in path.split()[1:])  # noqa: E731
     for name in ("iden_split.txt", "veri_test.txt"):
         lines = [line for line in open(os.path.join(CORPUS, name)) if keep(line)]
