@@ -12,7 +12,7 @@ import soxr
 import torch
 
 import pyspk
-from conftest import ROOT
+from conftest import ROOT, utt_id
 from pyspk.bin import embed_wavs
 from pyspk.features.spectrogram import log_spectrogram
 from pyspk.io.audio import load_audio
@@ -45,7 +45,7 @@ def trained(tmp_path_factory):
     wavs, split = {}, {}
     with ArkScpWriter(str(root / "spec.ark"), str(root / "spec.scp")) as writer:
         for part, path in rows:
-            utt = path[:-len(".flac")].replace("/", "-")
+            utt = utt_id(path)
             wavs[utt], split[utt] = f"{CORPUS}/wav/{path}", part
             writer.write(utt, log_spectrogram(load_audio(wavs[utt])[0]))   # as steps/make_spectrogram.sh
     scp = dict(read_table(str(root / "spec.scp"), 2, 2))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, utt_id
 from pyspk.features.spectrogram import log_spectrogram
 from pyspk.io.audio import load_audio
 from pyspk.io.datadir import DataDir
@@ -56,7 +56,7 @@ def demo(tmp_path_factory):
     ark = str(root / "spec.ark")
     with ArkScpWriter(ark, str(root / "spec.scp")) as writer:
         for split, path in rows:
-            utt = path[:-len(".flac")].replace("/", "-")
+            utt = utt_id(path)
             feats = log_spectrogram(load_audio(f"{CORPUS}/wav/{path}")[0])
             writer.write(utt, feats)
             parts[SPLITS[split]][utt] = feats.shape[0]
