@@ -14,6 +14,7 @@ import torch
 import pyspk
 from conftest import ROOT, utt_id
 from pyspk.bin import embed_wavs
+from pyspk.bin.options import run_command
 from pyspk.features.spectrogram import log_spectrogram
 from pyspk.io.audio import load_audio
 from pyspk.io.kaldi_table import ArkScpWriter, load_scp
@@ -136,3 +137,20 @@ def test_exported_torchscript_equals_the_recipe(trained, tmp_path):
     short = a[:1600].numpy()
     assert cosine(module(torch.from_numpy(short)[None])[0].detach().numpy(),
                   model.embed(short, sample_rate=16000)) >= 0.9999
+
+
+def test_embed_wavs_bad_input_is_one_line(trained, tmp_path, capsys):
+    exp, wavs, _, _ = trained
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.wav").write_bytes(b"not audio at all")
+    for args, message in [
+        ([exp, str(tmp_path / "missing.wav")], "missing.wav: no such file"),
+        ([exp, str(tmp_path / "a" / "x.wav")], "x.wav: not readable audio"),
+        ([exp, "a/x.wav", "a/x.flac"], "two files give the key 'a-x'"),
+        ([str(tmp_path), next(iter(wavs.values()))], "no final.pt"),
+    ]:
+        with pytest.raises(SystemExit) as exit_:
+            run_command(embed_wavs.main, args)
+        out, err = capsys.readouterr()
+        assert exit_.value.code == 1 and out == "" and len(err.strip().splitlines()) == 1, err
+        assert ": error: " in err and message in err, err

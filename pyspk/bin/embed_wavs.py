@@ -15,6 +15,7 @@ import sys
 
 from pyspk.api import load_model
 from pyspk.bin.options import parse_options, run_command, setup_logging
+from pyspk.io.audio import AudioError
 from pyspk.io.kaldi_table import ArkScpWriter
 
 logger = logging.getLogger(__name__)
@@ -55,17 +56,23 @@ def main(argv=None):
         raise ValueError(f"two files give the key {dup!r}: {', '.join(w for w, k in zip(wavs, keys) if k == dup)}")
     if not opts.output:  # stdout carries the vectors: log lines go to stderr
         logging.getLogger().handlers[0].setStream(sys.stderr)
+    if opts.output and (not opts.output.startswith("ark,scp:") or opts.output.count(",") != 2):
+        raise ValueError(f"--output must be ark,scp:ARK,SCP, got {opts.output!r}")
     model = load_model(args.exp_dir, opts.device)
+
+    def embed(wav):
+        try:
+            return model.embed(wav)
+        except AudioError as e:
+            raise ValueError(str(e)) from None
     if not opts.output:
         for key, wav in zip(keys, wavs):
-            sys.stdout.write(text_vector(key, model.embed(wav)))
+            sys.stdout.write(text_vector(key, embed(wav)))
         return
-    if not opts.output.startswith("ark,scp:") or opts.output.count(",") != 2:
-        raise ValueError(f"--output must be ark,scp:ARK,SCP, got {opts.output!r}")
     ark, scp = opts.output[len("ark,scp:"):].split(",")
     with ArkScpWriter(os.path.abspath(ark), scp) as writer:
         for key, wav in zip(keys, wavs):
-            writer.write(key, model.embed(wav))
+            writer.write(key, embed(wav))
     logger.info(f"embed_wavs: {len(wavs)} embeddings -> {ark} ({scp})")
 
 
