@@ -77,7 +77,7 @@ def _check_bad(corpus, listed, bad, absent, max_bad_fraction):
 
 def _read_test_corpus(corpus_root, trial_lists, max_bad_fraction, num_threads):
     """-> (found: utt -> (entry, duration), utt2spk of found, split: list of (name, path),
-    trials: list name -> list of (is_target, path, path))."""
+    trials: list name -> list of (is_target, utterance a, utterance b), the speakers the trials name)."""
     split_path = os.path.join(corpus_root, "iden_split.txt")
     split = read_iden_split(split_path) if os.path.isfile(split_path) else []
     lists = find_trial_lists(corpus_root, trial_lists)
@@ -85,12 +85,15 @@ def _read_test_corpus(corpus_root, trial_lists, max_bad_fraction, num_threads):
         raise CorpusError(f"{corpus_root}: neither iden_split.txt nor a VoxCeleb trial list (veri_test.txt, ...)")
     if not split:
         logger.warning(f"WARNING: {split_path}: no such file; no identification splits")
-    trials = {name: read_voxceleb_trials(path) for name, path in lists.items()}
     paths = {utt_id(p): p for _, p in split}
-    for rows in trials.values():
-        for _, a, b in rows:
-            paths.setdefault(utt_id(a), a)
-            paths.setdefault(utt_id(b), b)
+    utt_of = {}  # path -> utterance id, worked out once per distinct path of the trial lists
+
+    def utt(path):
+        if path not in utt_of:
+            utt_of[path] = utt_id(path)
+            paths.setdefault(utt_of[path], path)
+        return utt_of[path]
+    trials = {name: [(y, utt(a), utt(b)) for y, a, b in read_voxceleb_trials(path)] for name, path in lists.items()}
     logger.info(f"prepare_voxceleb: {len(paths)} utterances listed in {corpus_root} "
                 f"({'iden_split.txt, ' if split else ''}trial lists: {' '.join(lists) or 'none'})")
     listed = sorted(paths, key=sort_key)
@@ -104,7 +107,8 @@ def _read_test_corpus(corpus_root, trial_lists, max_bad_fraction, num_threads):
         else:
             bad.append((utt, entry, reason))
     _check_bad(corpus_root, len(listed), bad, absent, max_bad_fraction)
-    return found, {u: speaker_id(paths[u]) for u in found}, split, trials
+    test_speakers = {speaker_id(p) for p in utt_of}
+    return found, {u: speaker_id(paths[u]) for u in found}, split, trials, test_speakers
 
 
 def _train_corpus_records(root, bad, num_threads):
@@ -128,7 +132,7 @@ def _write_trials(data_root, trials, found):
     for name, rows in trials.items():
         kept, seen, repeated = [], set(), 0
         for y, a, b in rows:
-            pair = (utt_id(a), utt_id(b))
+            pair = (a, b)
             if pair in seen:
                 repeated += 1
             elif pair[0] in found and pair[1] in found:
@@ -152,14 +156,14 @@ def prepare_data_dirs(corpus_root, data_root, train_corpus_root=None, trial_list
     CorpusError when a corpus has nothing usable or more than ``max_bad_fraction`` bad files.
     Returns dict data dir name -> number of utterances (0 for a split not made).
     """
-    found, utt2spk, split, trials = _read_test_corpus(corpus_root, trial_lists, max_bad_fraction, num_threads)
+    found, utt2spk, split, trials, test_speakers = _read_test_corpus(corpus_root, trial_lists, max_bad_fraction,
+                                                                     num_threads)
     meta = find_meta(corpus_root)
     genders = read_genders(meta) if meta else {}
     if train_corpus_root:
         train_meta = find_meta(train_corpus_root)
         genders.update(read_genders(train_meta) if train_meta else {})
     in_split = {utt_id(p): name for name, p in split}
-    test_speakers = {speaker_id(p) for rows in trials.values() for _, a, b in rows for p in (a, b)}
     test_records = ((utt, utt2spk[utt], *found[utt], False) for utt in sorted(found, key=sort_key))
     train_bad = []
     sources = [test_records]

@@ -8,20 +8,26 @@ class TableError(ValueError):
     """A malformed text table; the message names ``file:line``."""
 
 
-def read_table(path, min_cols=1, max_cols=None):
-    """Read a whitespace-separated table -> list of rows (lists of str). Blank lines are errors."""
-    rows = []
+def iter_fields(path):
+    """Yield (line number, whitespace-split fields) of every line of a text file, one at a time
+    (blank lines give no fields); a missing file is a TableError naming it."""
     try:
         f = open(path, encoding="utf-8")
     except FileNotFoundError:
         raise TableError(f"{path}: no such file") from None
     with f:
         for lineno, line in enumerate(f, 1):
-            fields = line.split()
-            if len(fields) < min_cols or (max_cols is not None and len(fields) > max_cols):
-                want = f"{min_cols}" if max_cols == min_cols else f"{min_cols}..{max_cols or 'n'}"
-                raise TableError(f"{path}:{lineno}: expected {want} fields, got {len(fields)}: {line.rstrip()!r}")
-            rows.append(fields)
+            yield lineno, line.split()
+
+
+def read_table(path, min_cols=1, max_cols=None):
+    """Read a whitespace-separated table -> list of rows (lists of str). Blank lines are errors."""
+    rows = []
+    for lineno, fields in iter_fields(path):
+        if len(fields) < min_cols or (max_cols is not None and len(fields) > max_cols):
+            want = f"{min_cols}" if max_cols == min_cols else f"{min_cols}..{max_cols or 'n'}"
+            raise TableError(f"{path}:{lineno}: expected {want} fields, got {len(fields)}: {' '.join(fields)!r}")
+        rows.append(fields)
     return rows
 
 
