@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from conftest import ROOT
 from pyspk.bin.options import format_config, parse_options
 
 
@@ -71,3 +72,16 @@ def test_shell_config_file_uses_the_same_style(tmp_path):
     conf.write_text("--nj=3\n--bogus=1\n")
     out = subprocess.run(["bash", str(script), "--config", str(conf)], capture_output=True, text=True)
     assert out.returncode != 0 and f"unknown option --bogus ({conf}:2)" in out.stderr
+
+
+def test_one_console_command_runs_every_command_with_its_error_line(tmp_path):
+    """``pyspk <command>`` (pyproject's console script, pyspk.bin.cli) is ``python -m pyspk.bin.<command>``."""
+    from pyspk.bin.cli import commands
+    assert {"train_cnn", "score", "init_ubm", "compute_baum_welch_stats"} <= set(commands())
+    assert "options" not in commands() and "cli" not in commands()
+    out = subprocess.run(["python", "-m", "pyspk.bin.cli", "init_ivector_extractor", str(tmp_path / "none.ubm"),
+                          str(tmp_path / "x.ie")], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 1 and out.stderr.startswith(f"init_ivector_extractor: error: {tmp_path}/none.ubm: ")
+    assert len(out.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.ie").exists()
+    out = subprocess.run(["python", "-m", "pyspk.bin.cli", "nosuch"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 1 and "pyspk: error: no command 'nosuch'" in out.stderr and "train_cnn" in out.stderr
