@@ -157,7 +157,11 @@ class Trainer:
                                    center_loss_weight=opts.center_loss_weight, center_rate=opts.center_rate)
         self.model = build_model(**self.arch)
         if opts.sync_bn and self.world > 1:
+            if not self.cuda:
+                raise ValueError("--sync-bn true needs CUDA devices (torch's SyncBatchNorm has no CPU version)")
             self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+        elif opts.sync_bn:
+            logger.info("--sync-bn true: one process, plain BatchNorm")
         self.model.to(self.device, memory_format=torch.channels_last)
         self.objective = JointLoss(**self.objective_spec).to(self.device)
         self.optimizer = torch.optim.Adam([*self.model.parameters(), *self.objective.parameters()],
