@@ -21,7 +21,7 @@ from pyspk.bin.options import parse_options, run_command, setup_logging
 from pyspk.io.kaldi_table import KaldiTableError, load_scp
 from pyspk.io.tables import read_map
 from pyspk.results import check_counted, details, record
-from pyspk.scoring import Scorer, ScoringOptions
+from pyspk.scoring import Scorer, ScoringOptions, stack_vectors
 
 logger = logging.getLogger("identify_svm")
 
@@ -57,7 +57,7 @@ def load_labelled(vec_dir, max_bad_fraction):
     unlabelled = [u for u in vectors if u not in labels]
     if unlabelled:
         raise KaldiTableError(f"{scp}: {unlabelled[0]} has no speaker in {utt2spk}")
-    return np.stack([vectors[u] for u in utts]).astype(np.float64), [labels[u] for u in utts]
+    return stack_vectors(utts, [vectors[u] for u in utts], scp), [labels[u] for u in utts]
 
 
 def projector(cfg, train):
@@ -80,7 +80,12 @@ def main(argv=None):
     setup_logging()
     cfg, args = parse_options(Options, argv, positional=("train_dir", "val_dir", "test_dir"))
     grid = [float(c) for c in cfg.c_grid.split(",")]
-    train, val, test = (load_labelled(d, cfg.max_bad_fraction) for d in (args.train_dir, args.val_dir, args.test_dir))
+    dirs = (args.train_dir, args.val_dir, args.test_dir)
+    train, val, test = (load_labelled(d, cfg.max_bad_fraction) for d in dirs)
+    for d, (x, _) in zip(dirs[1:], (val, test)):
+        if x.shape[1] != train[0].shape[1]:
+            raise ValueError(f"{d}/ivector.scp has {x.shape[1]}-dimensional i-vectors but {dirs[0]}/ivector.scp "
+                             f"{train[0].shape[1]}-dimensional: they must come from one extractor")
     project = projector(cfg, train)
     train, val, test = ((project(x), labels) for x, labels in (train, val, test))
     model, best_c, _ = choose_c(train, val, grid)
