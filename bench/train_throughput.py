@@ -97,7 +97,7 @@ def measure(name, changes, train, valid, steps, workers, device, log):
     opts = TrainOptions(**{**NETWORKS.get(name, {}), **changes, "num_workers": workers, "device": device,
                            "log_every": 10 ** 9, "short_utterances": "pad"})
     with tempfile.TemporaryDirectory() as exp:
-        trainer = Trainer(opts, train, valid, exp, log=lambda message: None)
+        trainer = Trainer(opts, train, valid, exp)
         if trainer.cuda:
             torch.cuda.reset_peak_memory_stats()
         compute = time_compute(trainer, steps)
