@@ -32,7 +32,8 @@ config_opt=()
 
 [ -f "$data/utt2spk" ] || { echo "$0: error: $data/utt2spk missing (not a data dir)" >&2; exit 1; }
 . "$PYSPK_ROOT/utils/lock.sh" "$data"
-for f in feats.scp utt2num_frames vad.scp; do   # vad.scp derives from feats.scp
+for f in feats.scp utt2num_frames vad.scp feats_source; do   # vad.scp derives from feats.scp;
+  # feats_source: the dir's features are its own from now on, no longer cut from another dir's
   if [ -f "$data/$f" ]; then mkdir -p "$data/.backup"; mv "$data/$f" "$data/.backup/$f"; fi
 done
 "$PYSPK_ROOT/utils/validate_data_dir.sh" "$data" >/dev/null

@@ -1,5 +1,6 @@
 """The stage 1 step scripts on a data dir full of bad input: what is skipped, resampled, downmixed,
 when the step fails, and a step killed half-way then rerun."""
+import fcntl
 import glob
 import os
 import signal
@@ -238,7 +239,6 @@ def test_derived_dir_refuses_once_its_source_features_are_rewritten(tmp_path):
 
 
 def test_one_writer_per_data_dir_and_a_killed_writers_lock_is_taken_over(tmp_path):
-    import fcntl
     data = demo_data_dir(tmp_path / "d", ["so0001"], 2)
     lock = f"{tmp_path}/.d.lock"
     with open(lock, "a") as held:
@@ -254,3 +254,23 @@ def test_one_writer_per_data_dir_and_a_killed_writers_lock_is_taken_over(tmp_pat
     assert f"taking over the lock of {data} from pid {os.getpid()} (started 2026-01-02T03:04:05Z)" in done.stdout
     assert open(lock).read() == ""  # a finished run clears its record
     assert len(read_all(f"{data}/feats.scp")) == 2
+
+
+@pytest.mark.parametrize("step", ["train_cnn", "train_ubm", "train_ivector_extractor", "score"])
+def test_a_second_writer_of_an_output_fails_at_once(tmp_path, step):
+    """Issue case: two training (or scoring) runs into one exp dir both 'succeeded', mixing their files."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("feats.scp", "vad.scp", "utt2spk", "final.ubm", "frame_opts"):
+        (data / name).write_text("")
+    out = tmp_path / "out"
+    args = {"train_cnn": [data, data, out], "train_ubm": [data, out], "train_ivector_extractor": [data, data, out],
+            "score": [data / "utt2spk", data / "feats.scp", out]}[step]
+    with open(tmp_path / ".out.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write(f"{os.getpid()} 2026-01-02T03:04:05Z\n")
+        held.flush()
+        busy = run(f"steps/{step}.sh", *map(str, args), check=False)
+    assert busy.returncode == 1
+    assert f"{out} is being written by pid {os.getpid()} (started 2026-01-02T03:04:05Z)" in busy.stderr
+    assert not glob.glob(f"{out}/*.*") and not glob.glob(f"{out}/log/*")

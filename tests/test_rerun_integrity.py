@@ -9,18 +9,17 @@ into place (an ark, a job's scp, utt2num_frames, a published scp), after every j
 combine, or a job fails instead of writing its file.
 """
 import os
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from pyspk.io.datadir import DataDir, write_spk2utt
+from pyspk.io.datadir import DataDir
 from pyspk.io.kaldi_table import KaldiTableError, load_scp
 from pyspk.io.tables import write_map
+from test_features_steps import demo_data_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEMO = os.path.join(ROOT, "egs/demo/corpus/wav")
 FAULTS = os.path.join(ROOT, "tests/fault_inject")
 KILL_AFTER_JOBS = os.path.join(FAULTS, "kill_after_jobs.sh")
 
@@ -48,18 +47,6 @@ def run(*args, fault=None):
 
 def read_scp(path):
     return {k: np.array(v) for k, v in load_scp(path).items()}
-
-
-def make_demo_dir(path, per_speaker=3):
-    wav = {}
-    for spk in ("so0001", "so0005"):
-        for name in sorted(os.listdir(os.path.join(DEMO, spk, "s0")))[:per_speaker]:
-            wav[f"{spk}-s0-{name.split('.')[0]}"] = os.path.join(DEMO, spk, "s0", name)
-    os.makedirs(path)
-    write_map(f"{path}/wav.scp", wav)
-    utt2spk = {u: u.split("-")[0] for u in wav}
-    write_map(f"{path}/utt2spk", utt2spk)
-    write_spk2utt(path, utt2spk)
 
 
 class Recipe:
@@ -98,7 +85,7 @@ class Recipe:
         return run("steps/extract_ivectors.sh", "--nj", nj, self.ie, self.mfcc, self.ivectors, fault=fault)
 
     def build(self):
-        make_demo_dir(self.base)
+        demo_data_dir(self.base, ["so0001", "so0005"], 3)
         for d in (self.spec, self.mfcc):
             run("utils/subset_data_dir.sh", self.base, d)
         write_map(f"{self.root}/valid_list", {u: "" for u in DataDir(self.base).utts[::3]})
