@@ -9,7 +9,12 @@ exp_root=exp       # where RESULTS lives
 system=            # row name in RESULTS (default: the exp-dir's name)
 max_frames=0       # padded frames per batch (0: 40000 on GPU, 1 on CPU)
 device=auto        # auto | cpu | cuda
-help_message="Usage: $0 [--exp-root DIR] [--system NAME] [--max-frames N] [--device auto|cpu|cuda] <exp-dir> <test-data>
+listed_data=       # data dir of the list the figure is for (default: <test-data>): utterances scored / listed
+max_bad_fraction=0.5  # fail when more than this fraction of the listed utterances is not scored
+corpus=            # corpus recorded with the RESULTS row
+config_used=       # config file(s) recorded with the RESULTS row
+help_message="Usage: $0 [--exp-root DIR] [--system NAME] [--max-frames N] [--device auto|cpu|cuda]
+   [--listed-data DIR] [--max-bad-fraction F] [--corpus TEXT] [--config-used TEXT] <exp-dir> <test-data>
  e.g.: $0 --exp-root exp --system cnn_b_joint exp/cnn_b_joint data/iden_test_spec"
 . "$PYSPK_ROOT/utils/parse_options.sh"
 if [ $# -ne 2 ]; then printf '%s\n' "$help_message" >&2; exit 1; fi
@@ -21,4 +26,5 @@ for f in "$exp/final.pt" "$data/feats.scp" "$data/utt2spk"; do
 done
 mkdir -p "$exp/log"
 python -m pyspk.bin.identify_cnn --exp-root "$exp_root" --system "$system" --max-frames "$max_frames" \
-  --device "$device" "$exp/final.pt" "$data" 2>&1 | tee "$exp/log/identify_$(basename "$data").log"
+  --device "$device" --listed-data "$listed_data" --max-bad-fraction "$max_bad_fraction" \
+  --corpus "$corpus" --config-used "$config_used" "$exp/final.pt" "$data" 2>&1 | tee "$exp/log/identify_$(basename "$data").log"
