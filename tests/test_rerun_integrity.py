@@ -14,12 +14,12 @@ import subprocess
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from pyspk.io.datadir import DataDir
 from pyspk.io.kaldi_table import KaldiTableError, load_scp
 from pyspk.io.tables import write_map
 from test_features_steps import demo_data_dir
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAULTS = os.path.join(ROOT, "tests/fault_inject")
 KILL_AFTER_JOBS = os.path.join(FAULTS, "kill_after_jobs.sh")
 

@@ -10,13 +10,14 @@ import os
 import numpy as np
 import pytest
 
+from conftest import DEMO_CORPUS
 from pyspk.io.audio import load_audio
 from pyspk.io.trials import read_trials
 from pyspk.io.voxceleb import utt_id
 from pyspk.metrics import kaldi_eer, min_dcf
 from pyspk.scoring import ScoringOptions, score_trials
 
-CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "egs", "demo", "corpus")
+CORPUS = DEMO_CORPUS
 
 
 def long_term_spectrum(path, n_fft=512, hop=256, bands=40):
