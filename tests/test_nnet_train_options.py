@@ -1,5 +1,6 @@
 """Training options through the public API (pyspk.nnet.train.Trainer) on real demo spectrograms:
---short-utterances skip, --noise-data, and final.pt as the best validation epoch. Tiny networks and
+--short-utterances skip, --noise-data, final.pt as the best validation epoch, and resume refusing another
+architecture. Tiny networks and
 data (4 speakers), a few seconds each."""
 import logging
 import re
@@ -13,7 +14,7 @@ from pyspk.features.spectrogram import log_spectrogram
 from pyspk.io.audio import load_audio
 from pyspk.io.kaldi_table import ArkScpWriter
 from pyspk.io.tables import read_map, read_table, write_map
-from pyspk.nnet.checkpoint import load_checkpoint
+from pyspk.nnet.checkpoint import CheckpointError, load_checkpoint
 from pyspk.nnet.data import FeatureError
 from pyspk.nnet.train import Trainer, TrainOptions
 
@@ -100,3 +101,12 @@ def test_final_pt_is_the_best_validation_epoch(demo, tmp_path, caplog):
     assert last["epoch"] == 4
     same = all(np.array_equal(final["model"][k].numpy(), last["model"][k].numpy()) for k in final["model"])
     assert same == (best == 4)
+
+
+def test_resume_with_another_architecture_is_refused(demo, tmp_path):
+    Trainer(options(), demo["train"], demo["valid"], str(tmp_path)).run()
+    before = (tmp_path / "last.pt").read_bytes()
+    with pytest.raises(CheckpointError, match=f"{tmp_path}/last.pt: cannot resume with changed options "
+                                              r"\(--network was 'B', now 'A'\)"):
+        Trainer(options(network="A", resume=True), demo["train"], demo["valid"], str(tmp_path))
+    assert (tmp_path / "last.pt").read_bytes() == before   # nothing overwritten
