@@ -1,7 +1,6 @@
 """Training options through the public API (pyspk.nnet.train.Trainer) on real demo spectrograms:
 --short-utterances skip, --noise-data, final.pt as the best validation epoch, and resume refusing another
-architecture. Tiny networks and
-data (4 speakers), a few seconds each."""
+architecture. Tiny networks and data (4 speakers), a few seconds each."""
 import logging
 import re
 
