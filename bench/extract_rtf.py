@@ -15,10 +15,10 @@ import time
 import numpy as np
 import torch
 
+from pyspk.device import pick_device
 from pyspk.io.datadir import DataDir
 from pyspk.io.kaldi_table import ArkScpWriter
 from pyspk.io.tables import read_map, write_table
-from pyspk.device import pick_device
 from pyspk.nnet.extract import forward_utterances
 from pyspk.nnet.vgg import build_model
 

@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from pyspk.backend.frames import FrameOptions, iter_frames
 from pyspk.backend.baum_welch import StatsComputer, stack_stats
+from pyspk.backend.frames import FrameOptions, iter_frames
 from pyspk.backend.ivector import IvectorComputer, IvectorExtractor
 
 
