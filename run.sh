@@ -4,28 +4,33 @@
 #
 #   ./run.sh                                   # everything, on egs/demo/corpus, CPU demo settings
 #   ./run.sh --stage 6 --stop-stage 6          # rerun one stage
-#   ./run.sh --corpus-root /data/VoxCeleb1 --nj 16 --cnn-config conf/network_b.conf \
+#   ./run.sh --corpus-root /data/VoxCeleb1 --nj 16 --cnn-config conf/network_b.conf --cnn-iden-config conf/network_b.conf \
 #            --ubm-config conf/ubm_paper.conf --ivector-config conf/ivector_paper.conf \
-#            --plda-config conf/plda_paper.conf
+#            --plda-config conf/plda_paper.conf --cnn-plda-config conf/plda_cnn_paper.conf --asnorm-top-n 300
+#   ./run.sh --corpus-root /data/VoxCeleb1 --train-corpus-root /data/VoxCeleb2 ...   # train on VoxCeleb2 dev,
+#            # test on VoxCeleb1 (all speakers): every trial list in the corpus root (vox1_O, vox1_E, vox1_H, ...)
 #
 # Stages: 0 data dirs | 1 features | 2 CNN training for identification | 3 CNN identification |
-#         4 CNN training for verification | 5 embeddings | 6 cosine scoring | 7 GMM-UBM |
-#         8 i-vector + PLDA / SVM | 9 results table and DET plot
+#         4 CNN training for verification | 5 embeddings | 6 scoring (cosine, AS-norm, PLDA) and
+#         calibration | 7 GMM-UBM | 8 i-vector + PLDA / SVM | 9 results table and DET plot
 # Results of the last run on the demo corpus: see README.md ("Results").
 set -euo pipefail
-# Relative paths given on the command line are the caller's: made absolute before moving to the recipe dir.
-args=() prev=
-for a in "$@"; do
-  case $prev in
-    --corpus-root|--data|--exp|--featdir|--noise-data|--config|--*-config) [[ -z $a || $a = /* ]] || a=$PWD/$a ;;
-  esac
-  case $a in
-    --corpus-root=[!/]*|--data=[!/]*|--exp=[!/]*|--featdir=[!/]*|--noise-data=[!/]*|--config=[!/]*|--*-config=[!/]*)
-      a=${a%%=*}=$PWD/${a#*=} ;;
-  esac
-  args+=("$a") prev=$a
-done
-set -- "${args[@]}"
+# Relative paths given on the command line are the caller's: made absolute before moving to the recipe dir
+# (called from the recipe dir itself, they stay as given).
+if [ "$(pwd -P)" != "$(cd "$(dirname "$0")" && pwd -P)" ]; then
+  args=() prev=
+  for a in "$@"; do
+    case $prev in
+      --corpus-root|--train-corpus-root|--data|--exp|--featdir|--noise-data|--config|--*-config) [[ -z $a || $a = /* ]] || a=$PWD/$a ;;
+    esac
+    case $a in
+      --corpus-root=[!/]*|--train-corpus-root=[!/]*|--data=[!/]*|--exp=[!/]*|--featdir=[!/]*|--noise-data=[!/]*|--config=[!/]*|--*-config=[!/]*)
+        a=${a%%=*}=$PWD/${a#*=} ;;
+    esac
+    args+=("$a") prev=$a
+  done
+  set -- "${args[@]}"
+fi
 cd "$(dirname "$0")"
 . ./cmd.sh
 . ./path.sh
@@ -33,6 +38,8 @@ cd "$(dirname "$0")"
 stage=0
 stop_stage=9
 corpus_root=egs/demo/corpus   # VoxCeleb1 layout: wav/<spk>/<session>/<n>.wav|flac, iden_split.txt, veri_test.txt
+train_corpus_root=            # VoxCeleb2 dev layout (aac/<spk>/<video>/<n>.m4a): verification training corpus
+trial_lists=                  # trial lists to use, e.g. vox1_O,vox1_O_clean (default: every one in --corpus-root)
 data=data                     # Kaldi data dirs
 exp=exp                       # models, logs, scores, RESULTS
 featdir=                      # feature archives (ark/scp); default <data>/feats: each --data has its own
@@ -41,29 +48,59 @@ cmd=$train_cmd                # job launcher (cmd.sh): utils/run_local.sh or uti
 cuda_cmd=$cuda_cmd            # launcher for the network's GPU jobs: training, embeddings (cmd.sh)
 num_gpus=1                    # GPUs per CNN training (> 1: one DDP training, torchrun; 0: on the CPU)
 num_nodes=1                   # nodes per CNN training (> 1: DDP over Slurm nodes; PYSPK_CMD=slurm)
-cnn_config=conf/cnn_demo.conf # conf/network_b.conf: the paper's Network B (for a GPU)
+cnn_config=conf/cnn_demo.conf # verification networks; conf/network_b.conf: the paper's Network B (for a GPU)
+cnn_iden_config=conf/cnn_demo_iden.conf  # identification networks; conf/network_b.conf on a GPU
 network_a=false               # also train the paper's Network A (identification only)
+verification_ndims=           # Network B joint bottleneck sizes for verification, e.g. "64 128 256"
+                              # (empty: the --cnn-config's ndims, 128 = the paper's in both shipped configs)
 noise_data=                   # a noise data dir (e.g. MUSAN) for noise injection in CNN training
 ubm_config=conf/ubm.conf      # conf/ubm_paper.conf: 1,024 components
 ivector_config=conf/ivector.conf  # conf/ivector_paper.conf: 400-dim i-vectors
 plda_config=conf/plda.conf        # conf/plda_paper.conf: LDA 200 before PLDA
-help_message="Usage: $0 [--stage N] [--stop-stage M] [--corpus-root DIR] [--nj N] [--cmd CMD]
-  [--cuda-cmd CMD] [--num-gpus N] [--num-nodes M] [--cnn-config FILE] [--network-a true|false] [--noise-data DIR] [--ubm-config FILE] [--ivector-config FILE]
-  [--plda-config FILE]
+cnn_plda_config=                  # LDA + PLDA of the CNN embeddings (empty: --plda-config); conf/plda_cnn_paper.conf: LDA 100
+asnorm_top_n=20                   # AS-norm: top-N cohort scores (cohort: the training speakers; 300 on VoxCeleb)
+help_message="Usage: $0 [--stage N] [--stop-stage M] [--corpus-root DIR] [--train-corpus-root DIR]
+  [--trial-lists L1,L2] [--nj N] [--cmd CMD]
+  [--cuda-cmd CMD] [--num-gpus N] [--num-nodes M] [--cnn-config FILE] [--cnn-iden-config FILE] [--network-a true|false] [--verification-ndims 'N ...'] [--noise-data DIR] [--ubm-config FILE] [--ivector-config FILE]
+  [--plda-config FILE] [--cnn-plda-config FILE] [--asnorm-top-n N]
   [--data DIR] [--exp DIR] [--featdir DIR]"
 . utils/parse_options.sh
 [ $# -eq 0 ] || { echo "$help_message" >&2; exit 1; }
 [ -n "$featdir" ] || featdir=$(realpath -m "$data")/feats   # absolute, so scp files work from anywhere
 
 announce() { echo "=== stage $1: $2 ($(date +%T))"; }
+# A stage needing a split that stage 0 could not make (see its WARNING lines) stops before any work.
+require_split() {
+  local d split
+  for d in "$@"; do
+    [ ! -s "$d/utt2spk" ] || continue
+    split=${d##*/}; split=${split%_spec}; split=${split%_mfcc}
+    if [ -s "$data/$split/utt2spk" ]; then
+      echo "$0: this stage needs $d: run stage 1 (features) first" >&2
+    else
+      echo "$0: this stage needs $d, but stage 0 could not make $data/$split from $corpus_root" \
+        "${train_corpus_root:+and $train_corpus_root }(see its WARNING lines)" >&2
+    fi
+    exit 1
+  done
+}
+# The trial lists of a test dir (vox1_O, vox1_E_clean, ...: its trials_<list> files); none is an error.
+trial_lists_in() {
+  local names
+  names=$(cd "$1" && ls trials_* 2>/dev/null | sed 's/^trials_//') || true
+  [ -n "$names" ] || { echo "$0: no trial list (trials_<name>) in $1" >&2; exit 1; }
+  echo $names
+}
 splits="iden_train iden_val iden_test veri_train veri_test"
 noise_opt=()
 [ -n "$noise_data" ] && noise_opt=(--noise-data "$noise_data")
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   announce 0 "data dirs from $corpus_root"
-  local/prepare_voxceleb1.sh "$corpus_root" $data
-  utils/check_disjoint_speakers.sh $data/veri_train $data/veri_test
+  local/prepare_voxceleb1.sh --train-corpus-root "$train_corpus_root" --trial-lists "$trial_lists" "$corpus_root" $data
+  if [ -d $data/veri_train ] && [ -d $data/veri_test ]; then
+    utils/check_disjoint_speakers.sh $data/veri_train $data/veri_test
+  fi
 fi
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
@@ -76,24 +113,34 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     $data/all_mfcc $exp/make_vad $featdir/vad
   # Every split takes its features from the all_* dirs; utterances skipped at extraction leave the
   # splits and their trials here (counts in the messages).
-  for x in $splits; do
+  for x in $splits veri_val; do
+    if [ ! -d $data/$x ]; then rm -rf $data/${x}_spec $data/${x}_mfcc; continue; fi  # not made at stage 0
     for kind in spec mfcc; do
       utils/subset_data_dir.sh --feats-from $data/all_$kind $data/$x $data/${x}_$kind
     done
   done
-  # Validation set for the verification network: the identification validation utterances of its speakers.
-  utils/subset_data_dir.sh --spk-list $data/veri_train_spec/spk2utt $data/iden_val_spec $data/veri_val_spec
 fi
 
 cnn_losses="softmax:0 joint:5"   # name:center-loss weight (lambda); softmax = lambda 0
 networks="b"
 [ "$network_a" = true ] && networks="b a"
+# Verification systems (stages 4-6), name:lambda:ndims (ndims empty: the config's): Network B softmax,
+# and Network B joint at each --verification-ndims size, named cnn_b_joint_nd<N> unless N is 128.
+veri_systems=()
+for loss in $cnn_losses; do
+  for nd in $([ ${loss%:*} = joint ] && echo "$verification_ndims"); do
+    veri_systems+=("cnn_b_joint$([ "$nd" -eq 128 ] || echo _nd$nd):${loss#*:}:$nd")
+  done
+  [ ${loss%:*} = joint ] && [ -n "$verification_ndims" ] || veri_systems+=("cnn_b_${loss%:*}:${loss#*:}:")
+done
+recorded=(--corpus "$corpus_root")   # what produced each RESULTS row (steps/show_results.sh --paper true)
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   announce 2 "CNN training for identification (train/validation of iden_split.txt)"
+  require_split $data/iden_train_spec $data/iden_val_spec
   for net in $networks; do
     for loss in $cnn_losses; do
-      steps/train_cnn.sh --cmd "$cuda_cmd" --num-gpus $num_gpus --num-nodes $num_nodes --config $cnn_config --network $net --center-loss-weight ${loss#*:} "${noise_opt[@]}" \
+      steps/train_cnn.sh --cmd "$cuda_cmd" --num-gpus $num_gpus --num-nodes $num_nodes --config $cnn_iden_config --network $net --center-loss-weight ${loss#*:} "${noise_opt[@]}" \
         $data/iden_train_spec $data/iden_val_spec $exp/cnn_${net}_${loss%:*}_iden
     done
   done
@@ -101,70 +148,116 @@ fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
   announce 3 "CNN identification: top-1 / top-5 on the identification test split"
+  require_split $data/iden_test_spec
   for net in $networks; do
     for loss in $cnn_losses; do
-      steps/identify_cnn.sh --exp-root $exp --system cnn_${net}_${loss%:*} \
-        $exp/cnn_${net}_${loss%:*}_iden $data/iden_test_spec
+      steps/identify_cnn.sh --exp-root $exp --system cnn_${net}_${loss%:*} --listed-data $data/iden_test \
+        "${recorded[@]}" --config-used $cnn_iden_config $exp/cnn_${net}_${loss%:*}_iden $data/iden_test_spec
     done
   done
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   announce 4 "CNN training for verification (development speakers only; none of the trial speakers)"
-  for loss in $cnn_losses; do
-    steps/train_cnn.sh --cmd "$cuda_cmd" --num-gpus $num_gpus --num-nodes $num_nodes --config $cnn_config --network b --center-loss-weight ${loss#*:} "${noise_opt[@]}" \
-      $data/veri_train_spec $data/veri_val_spec $exp/cnn_b_${loss%:*}_veri
+  require_split $data/veri_train_spec $data/veri_val_spec
+  for system in "${veri_systems[@]}"; do
+    IFS=: read -r name lambda nd <<< "$system"
+    steps/train_cnn.sh --cmd "$cuda_cmd" --num-gpus $num_gpus --num-nodes $num_nodes --config $cnn_config --network b --center-loss-weight $lambda \
+      ${nd:+--ndims $nd} "${noise_opt[@]}" $data/veri_train_spec $data/veri_val_spec $exp/${name}_veri
   done
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-  announce 5 "bottleneck embeddings (x-vector-like) for verification train and test"
-  for loss in $cnn_losses; do
-    for x in veri_train veri_test; do
-      steps/extract_embeddings.sh --nj $nj --cmd "$cuda_cmd" $exp/cnn_b_${loss%:*}_veri $data/${x}_spec \
-        $exp/cnn_b_${loss%:*}_veri/xvectors_$x
+  announce 5 "bottleneck embeddings (x-vector-like) for verification train and validation (when made) and test"
+  require_split $data/veri_test_spec
+  for system in "${veri_systems[@]}"; do
+    for x in veri_train veri_val veri_test; do
+      [ -d $data/${x}_spec ] || continue
+      steps/extract_embeddings.sh --nj $nj --cmd "$cuda_cmd" $exp/${system%%:*}_veri $data/${x}_spec \
+        $exp/${system%%:*}_veri/xvectors_$x
     done
   done
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
-  announce 6 "cosine scoring of the verification trials, EER and minDCF"
-  for loss in $cnn_losses; do
-    dir=$exp/cnn_b_${loss%:*}_veri
-    steps/score.sh --backend cosine $data/veri_test_spec/trials $dir/xvectors_veri_test/xvector.scp \
-      $exp/scores/cnn_b_${loss%:*}_cosine
-    steps/compute_metrics.sh --exp-root $exp --system cnn_b_${loss%:*} \
-      $data/veri_test_spec/trials $exp/scores/cnn_b_${loss%:*}_cosine
+  announce 6 "verification scoring: cosine (the paper's), AS-norm, LDA + PLDA; each calibrated to LLRs (a RESULTS row per back-end and trial list)"
+  require_split $data/veri_test_spec $data/veri_train_spec $data/veri_val_spec
+  lists=$(trial_lists_in $data/veri_test_spec)
+  # Calibration trials among development speakers only (no test speaker): each validation utterance
+  # (never trained on) against the other utterances; all same-speaker pairs (at most 20,000) and ten
+  # times as many different-speaker pairs, seeded.
+  python -m pyspk.bin.make_calibration_trials --enroll-data $data/veri_val_spec $data/veri_train_spec \
+    $exp/calibration/trials
+  for system in "${veri_systems[@]}"; do
+    name=${system%%:*} nd=${system##*:}
+    xv=$exp/${name}_veri/xvectors
+    awk '!seen[$1]++' ${xv}_veri_val/xvector.scp ${xv}_veri_train/xvector.scp | sort > ${xv}_calibration.scp
+    train=(--train-vectors ${xv}_veri_train/xvector.scp --train-data $data/veri_train_spec)
+    for backend in cosine asnorm plda; do   # RESULTS rows <name>, <name>_asnorm, <name>_plda
+      case $backend in
+        cosine) row=$name opts=(--backend cosine) ;;
+        asnorm) row=${name}_asnorm opts=(--backend cosine --mean-norm false --asnorm-top-n $asnorm_top_n "${train[@]}") ;;
+        plda)   row=${name}_plda opts=(--config ${cnn_plda_config:-$plda_config} "${train[@]}") ;;
+      esac
+      scores=$exp/scores/${name}_$backend
+      steps/score.sh "${opts[@]}" $exp/calibration/trials ${xv}_calibration.scp ${scores}_calibration
+      for list in $lists; do
+        trials=$data/veri_test_spec/trials_$list
+        steps/score.sh "${opts[@]}" $trials ${xv}_veri_test/xvector.scp ${scores}_$list
+        steps/calibrate.sh $exp/calibration/trials ${scores}_calibration $trials ${scores}_$list ${scores}_${list}_llr
+        row_opts=(--exp-root $exp --system $row --trial-list $list --listed-trials $data/veri_test/trials_$list
+                  "${recorded[@]}" --config-used "$cnn_config${nd:+ --ndims=$nd}")
+        steps/compute_metrics.sh "${row_opts[@]}" $trials ${scores}_$list           # EER, minDCF
+        steps/compute_metrics.sh "${row_opts[@]}" --llr true --bootstrap-draws 0 $trials ${scores}_${list}_llr  # Cllr, actDCF
+      done
+    done
   done
 fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
   announce 7 "GMM-UBM baseline (MFCC + CMVN, MAP-adapted speaker models, frame LLR)"
+  require_split $data/veri_train_mfcc $data/veri_test_mfcc
+  lists=$(trial_lists_in $data/veri_test_mfcc)
   steps/train_ubm.sh --nj $nj --cmd "$cmd" --ubm-config $ubm_config $data/veri_train_mfcc $exp/ubm
-  steps/score_gmm_ubm.sh --nj $nj --cmd "$cmd" $exp/ubm $data/veri_test_mfcc \
-    $data/veri_test_mfcc/trials $exp/scores/gmm_ubm
-  # (the trials actually scored: those whose utterances had voiced frames)
-  steps/compute_metrics.sh --exp-root $exp --system gmm_ubm $exp/scores/gmm_ubm.trials $exp/scores/gmm_ubm
+  for list in $lists; do
+    steps/score_gmm_ubm.sh --nj $nj --cmd "$cmd" $exp/ubm $data/veri_test_mfcc \
+      $data/veri_test_mfcc/trials_$list $exp/scores/gmm_ubm_$list
+    # (the trials actually scored: those whose utterances had voiced frames)
+    steps/compute_metrics.sh --exp-root $exp --system gmm_ubm --trial-list $list \
+      --listed-trials $data/veri_test/trials_$list "${recorded[@]}" --config-used $ubm_config \
+      $exp/scores/gmm_ubm_$list.trials $exp/scores/gmm_ubm_$list
+  done
 fi
 
 if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
   announce 8 "i-vector baseline: PLDA for verification, SVM for identification"
+  require_split $(for x in $splits; do echo $data/${x}_mfcc; done)
+  lists=$(trial_lists_in $data/veri_test_mfcc)
   steps/train_ivector_extractor.sh --nj $nj --cmd "$cmd" --ivector-config $ivector_config \
     $exp/ubm $data/veri_train_mfcc $exp/ivector_extractor
   for x in $splits; do
     steps/extract_ivectors.sh --nj $nj --cmd "$cmd" $exp/ivector_extractor $data/${x}_mfcc $exp/ivectors_$x
   done
-  steps/score.sh --config $plda_config \
-    --train-vectors $exp/ivectors_veri_train/ivector.scp --train-data $data/veri_train_mfcc \
-    $data/veri_test_mfcc/trials $exp/ivectors_veri_test/ivector.scp $exp/scores/ivector_plda
-  steps/compute_metrics.sh --exp-root $exp --system ivector_plda \
-    --dim "$(cat $exp/ivector_extractor/ivector_dim)" \
-    $data/veri_test_mfcc/trials $exp/scores/ivector_plda
-  steps/identify_svm.sh --exp-root $exp --system ivector_svm \
-    $exp/ivectors_iden_train $exp/ivectors_iden_val $exp/ivectors_iden_test
+  for list in $lists; do
+    steps/score.sh --config $plda_config \
+      --train-vectors $exp/ivectors_veri_train/ivector.scp --train-data $data/veri_train_mfcc \
+      $data/veri_test_mfcc/trials_$list $exp/ivectors_veri_test/ivector.scp $exp/scores/ivector_plda_$list
+    steps/compute_metrics.sh --exp-root $exp --system ivector_plda --trial-list $list \
+      --dim "$(cat $exp/ivector_extractor/ivector_dim)" --listed-trials $data/veri_test/trials_$list \
+      "${recorded[@]}" --config-used "$ivector_config $plda_config" \
+      $data/veri_test_mfcc/trials_$list $exp/scores/ivector_plda_$list
+  done
+  # Identification: SVMs on the i-vectors, and on the i-vectors projected by LDA + PLDA (fitted on iden_train).
+  for system in ivector_svm:none ivector_plda_svm:plda; do
+    steps/identify_svm.sh --exp-root $exp --system ${system%:*} --projection ${system#*:} \
+      --lda-dim "$(awk -F= '/^--lda-dim=/ {print $2+0}' $plda_config)" --listed-data $data/iden_test \
+      "${recorded[@]}" --config-used "$ivector_config $plda_config" \
+      $exp/ivectors_iden_train $exp/ivectors_iden_val $exp/ivectors_iden_test
+  done
 fi
 
 if [ $stage -le 9 ] && [ $stop_stage -ge 9 ]; then
   announce 9 "results"
   steps/show_results.sh $exp
+  steps/show_results.sh --paper true $exp
 fi

@@ -255,3 +255,21 @@ def test_train_and_test_vectors_of_different_dimension_name_both_files(tmp_path)
     error = _score_main("--train-vectors", train_scp, trials, test_scp, tmp_path / "scores")
     assert error == f"score: {test_scp} are 4-dimensional but {train_scp} are 6-dimensional: they must come " \
                     "from one model"
+
+
+def test_a_verification_row_says_how_many_listed_trials_it_scored(tmp_path):
+    """The GMM-UBM case: scored on the trials whose utterances had voiced frames, 4 of the 6 listed."""
+    from pyspk.bin.compute_metrics import main as compute_metrics
+    listed = write(tmp_path / "trials_listed", "a b target\na c nontarget\nb c nontarget\n"
+                                               "d e target\nd f nontarget\ne f nontarget\n")
+    scored = write(tmp_path / "trials_scored", "a b target\na c nontarget\nb c nontarget\nd f nontarget\n")
+    scores = write(tmp_path / "scores", "a b 2.0\na c -1.0\nb c 0.5\nd f -2.0\n")
+    exp = tmp_path / "exp"
+    compute_metrics(["--exp-root", str(exp), "--system", "gmm_ubm", "--listed-trials", listed,
+                     "--corpus", "egs/demo/corpus", "--bootstrap-draws", "0", scored, scores])
+    row = results.load(exp)["gmm_ubm"]
+    assert (row["trials_counted"], row["trials_listed"], row["corpus"]) == (4, 6, "egs/demo/corpus")
+    assert (exp / "RESULTS").read_text().splitlines()[1].split()[-1] == "4/6"
+    many = write(tmp_path / "many", "".join(f"x{i} y{i} nontarget\n" for i in range(5)) + open(listed).read())
+    with pytest.raises(ValueError, match=r"many: only 4 of 11 trials could be scored"):
+        compute_metrics(["--listed-trials", many, "--bootstrap-draws", "0", scored, scores])

@@ -32,12 +32,16 @@ class Options:
     """Compute EER, minDCF, Cllr, minCllr, actDCF and an EER interval of <scores> on <trials>."""
     exp_root: str = "exp"        # experiment dir holding RESULTS
     system: str = ""             # record the figures under this name ("" = print only)
+    trial_list: str = ""         # with --system: the trial list's name, its own RESULTS row (e.g. vox1_O)
     llr: bool = False            # the scores are calibrated LLRs: record Cllr/minCllr/actDCF, not EER/minDCF
     dim: int = 0                 # embedding dimension to record (0 = unknown)
     params: int = 0              # model parameters to record (0 = unknown)
     utt2spk: str = ""            # speaker of each trial id, for the bootstrap ("" = <trials' dir>/utt2spk)
     bootstrap_draws: int = 1000  # speaker resamplings for the EER interval (0 = no interval)
     seed: int = 0                # seed of the resampling
+    listed_trials: str = ""      # the list the figures are for ("" = <trials>): records trials scored / listed
+    corpus: str = ""             # corpus recorded with the row
+    config_used: str = ""        # config file(s) recorded with the row
 
 
 def trial_speakers(trials, utt2spk_path):
@@ -57,6 +61,8 @@ def trial_speakers(trials, utt2spk_path):
 def main(argv=None):
     opts, args = parse_options(Options, argv, positional=["trials", "scores"])
     trials = read_trials(args.trials)
+    listed = len(read_trials(opts.listed_trials)) if opts.listed_trials else len(trials)
+    results.check_counted(len(trials), listed, "trials", opts.listed_trials or args.trials)
     scores, file_order = read_scores(args.scores, trials)
     m = verification_metrics(scores[file_order], trials.target[file_order])
     cal = calibration_metrics(scores, trials.target)
@@ -80,7 +86,8 @@ def main(argv=None):
             fields = {k: m[k] for k in ("eer", "mindcf_0.01", "mindcf_0.001", "mindcf_0.05")}
             fields.update(scores=args.scores, trials=args.trials)
         fields.update({k: getattr(opts, k) for k in ("dim", "params") if getattr(opts, k) > 0})
-        results.record(opts.exp_root, opts.system, **fields)
+        fields.update(trials_counted=len(trials), trials_listed=listed, **results.details(opts))
+        results.record(opts.exp_root, opts.system, trial_list=opts.trial_list, **fields)
         print(f"compute_metrics: recorded {opts.system} in {opts.exp_root}/RESULTS", file=sys.stderr)
 
 
