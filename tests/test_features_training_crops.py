@@ -119,7 +119,7 @@ def test_audio_crops_give_the_feature_crops(demo):
     data_dir, specs = demo
     labels = {u: i for i, u in enumerate(sorted(UTTS))}
     audio, feats = AudioCrops(data_dir, labels, CROP, seed=9), TrainCrops(data_dir, labels, CROP, seed=9)
-    assert audio.utts == feats.utts
+    assert list(audio.utts) == list(feats.utts) == sorted(UTTS)
     front_end, spectrogram = audio.front_end(), LogSpectrogram(center=False)
     items = [(i, 0, p) for i in range(len(UTTS)) for p in range(3)]
     batch = torch.stack([audio[item][0] for item in items])

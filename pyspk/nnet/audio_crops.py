@@ -17,7 +17,7 @@ from pyspk.features.torch_spectrogram import LogSpectrogram
 from pyspk.io.audio import AudioError
 from pyspk.io.audio_stretch import audio_num_samples, read_stretch
 from pyspk.io.tables import read_map
-from pyspk.nnet.data import FeatureError, sample_rng, select_utterances
+from pyspk.nnet.data import FeatureError, PackedStrings, sample_rng, select_utterances
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +50,11 @@ class AudioCrops(torch.utils.data.Dataset):
         self.wav_scp = f"{data_dir}/wav.scp"
         samples, table = read_num_samples(self.wav_scp, sorted(utt2label), opts.sample_rate)
         frames = {u: num_frames(n, opts) for u, n in samples.items()}
-        self.utts = select_utterances(utt2label, frames, crop_frames, short, self.wav_scp)
-        self.paths = [table[u].strip() for u in self.utts]
-        self.samples = np.array([samples[u] for u in self.utts], dtype=np.int64)
-        self.frames = np.array([frames[u] for u in self.utts], dtype=np.int64)
-        self.labels = [utt2label[u] for u in self.utts]
+        utts = select_utterances(utt2label, frames, crop_frames, short, self.wav_scp)
+        self.utts, self.paths = PackedStrings(utts), PackedStrings(table[u].strip() for u in utts)
+        self.samples = np.array([samples[u] for u in utts], dtype=np.int64)
+        self.frames = np.array([frames[u] for u in utts], dtype=np.int64)
+        self.labels = np.array([utt2label[u] for u in utts], dtype=np.int64)
         self.crop_frames, self.noise, self.seed, self.opts = crop_frames, noise, seed, opts
         self.crop_samples = (crop_frames - 1) * opts.frame_shift + opts.n_fft
 
@@ -83,7 +83,7 @@ class AudioCrops(torch.utils.data.Dataset):
             raise FeatureError(f"{self.wav_scp}: {self.utts[index]}: {e}") from None
         if self.noise is not None:
             crop = self.noise.add_to_samples(crop, rng)
-        return torch.from_numpy(crop)[None, None], self.labels[index]
+        return torch.from_numpy(crop)[None, None], int(self.labels[index])
 
 
 class AudioFrontEnd(torch.nn.Module):

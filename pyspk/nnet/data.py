@@ -65,6 +65,30 @@ def sample_rng(seed, epoch, position):
     return np.random.default_rng(np.random.SeedSequence([seed, epoch, position]))
 
 
+class PackedStrings:
+    """A read-only sequence of str packed into one bytes buffer (``len``, ``[i]``, iteration).
+
+    For a training set's utterance ids and scp values: loader processes forked from the trainer
+    share its memory pages, which a list of a million str objects would copy one by one as their
+    reference counts change (about 0.5 GB per process at VoxCeleb2's 1.09M utterances).
+    """
+
+    def __init__(self, strings):
+        encoded = [s.encode("utf-8") for s in strings]
+        self._ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+        self._blob = b"".join(encoded)
+
+    def __len__(self):
+        return len(self._ends)
+
+    def __getitem__(self, i):
+        start = int(self._ends[i - 1]) if i else 0
+        return self._blob[start:int(self._ends[i])].decode("utf-8")
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
 def select_utterances(utt2label, frames, crop_frames, short, source):
     """The sorted utterances to train on, by the short-utterance policy.
 
@@ -103,10 +127,10 @@ class TrainCrops(torch.utils.data.Dataset):
         self.scp_path = f"{data_dir}/feats.scp"
         scp = read_feats_scp(data_dir, sorted(utt2label))
         frames = read_num_frames(data_dir, scp)
-        self.utts = select_utterances(utt2label, frames, crop_frames, short, self.scp_path)
-        self.scp = [scp[u] for u in self.utts]
-        self.frames = np.array([frames[u] for u in self.utts], dtype=np.int64)
-        self.labels = [utt2label[u] for u in self.utts]
+        utts = select_utterances(utt2label, frames, crop_frames, short, self.scp_path)
+        self.utts, self.scp = PackedStrings(utts), PackedStrings(scp[u] for u in utts)
+        self.frames = np.array([frames[u] for u in utts], dtype=np.int64)
+        self.labels = np.array([utt2label[u] for u in utts], dtype=np.int64)
         self.crop_frames, self.noise, self.seed = crop_frames, noise, seed
 
     def __len__(self):
@@ -129,7 +153,7 @@ class TrainCrops(torch.utils.data.Dataset):
         if self.noise is not None:
             crop = self.noise(crop, rng)
         crop = mean_variance_normalise(crop)
-        return torch.from_numpy(np.ascontiguousarray(crop.T))[None], self.labels[index]
+        return torch.from_numpy(np.ascontiguousarray(crop.T))[None], int(self.labels[index])
 
     def _rows(self, index, start, count):
         utt = self.utts[index]
