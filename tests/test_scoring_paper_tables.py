@@ -112,3 +112,17 @@ def test_every_paper_row_is_a_system_run_sh_builds():
 def test_ndims_names_agree_with_run_sh(ndims, name):
     assert ndims_system(ndims) == name
     assert ("veri", name) in run_sh_systems(verification_ndims=str(ndims))
+
+
+def test_paper_tables_are_written_for_the_docs(tmp_path, capsys):
+    """stage 9 leaves exp/PAPER_TABLES; update_docs_results pastes it between its own markers only."""
+    from pyspk.bin import update_docs_results
+    fill(tmp_path)
+    show_results(["--paper", "true", str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert (tmp_path / "PAPER_TABLES").read_text() == printed
+    doc = tmp_path / "doc.md"
+    results_block = f"{update_docs_results.BEGIN}\nkept\n{update_docs_results.END}\n"
+    doc.write_text(f"{results_block}<!-- PAPER_TABLES:BEGIN -->\nold\n<!-- PAPER_TABLES:END -->\n")
+    update_docs_results.main(["--marker", "PAPER_TABLES", str(tmp_path / "PAPER_TABLES"), str(doc)])
+    assert doc.read_text() == f"{results_block}<!-- PAPER_TABLES:BEGIN -->\n```\n{printed}```\n<!-- PAPER_TABLES:END -->\n"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Paste <results> (default exp/RESULTS, the table steps/show_results.sh prints) between the
 # <!-- RESULTS:BEGIN --> and <!-- RESULTS:END --> lines of README.md and docs/*.md, so the docs'
-# figures are generated, never typed. Run from the recipe root after ./run.sh.
+# figures are generated, never typed; likewise <results>'s sibling PAPER_TABLES (the paper's Tables 4
+# and 5 beside ours) between the PAPER_TABLES markers. Run from the recipe root after ./run.sh.
 set -euo pipefail
 . ./path.sh
 
@@ -14,3 +15,10 @@ results=${1:-exp/RESULTS}
 for doc in README.md docs/*.md; do
   python -m pyspk.bin.update_docs_results "$results" "$doc"
 done
+# The paper's Tables 4 and 5 beside ours, as stage 9 wrote them beside the RESULTS file.
+paper=$(dirname "$results")/PAPER_TABLES
+if [ -f "$paper" ]; then
+  for doc in README.md docs/*.md; do
+    python -m pyspk.bin.update_docs_results --marker PAPER_TABLES "$paper" "$doc"
+  done
+fi

@@ -1,5 +1,6 @@
 """Print <exp-root>/RESULTS and draw the DET curves of every scored system into <exp-root>/det.png;
-with --paper true, print Yadav & Rai (2018)'s Tables 4 and 5 with our figures beside the paper's.
+with --paper true, print Yadav & Rai (2018)'s Tables 4 and 5 with our figures beside the paper's (also
+written to <exp-root>/PAPER_TABLES, which utils/update_docs_results.sh pastes into the README).
 
     python -m pyspk.bin.show_results [--det-png PATH] [--paper true] <exp-root>
 """
@@ -9,6 +10,7 @@ import sys
 
 from pyspk import results
 from pyspk.bin.options import parse_options, run_command
+from pyspk.io.atomic import atomic_write
 from pyspk.paper_tables import format_paper_tables
 
 
@@ -26,7 +28,10 @@ def main(argv=None):
     if not rows:
         raise ValueError(f"no results recorded in {args.exp_root}/RESULTS.json")
     if opts.paper:
-        print(format_paper_tables(rows.values()), end="")
+        tables = format_paper_tables(rows.values())
+        with atomic_write(os.path.join(args.exp_root, "PAPER_TABLES")) as f:
+            f.write(tables)
+        print(tables, end="")
         return
     print(results.format_table(rows.values()), end="")
     png = opts.det_png or os.path.join(args.exp_root, "det.png")
