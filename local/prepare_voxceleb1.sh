@@ -4,7 +4,8 @@
 # and optionally a VoxCeleb2 dev training corpus (aac/<spk>/<video>/<n>.m4a, optional vox2_meta.csv).
 # Writes <data-root>/{all,iden_train,iden_val,iden_test,veri_train,veri_val,veri_test}, veri_test with
 # trials_<list> for each trial list (vox1_O, vox1_O_clean, vox1_E, ...; trials = vox1_O), each with
-# wav.scp, utt2spk, spk2utt, utt2dur and spk2gender where known, and validates them. A split that
+# wav.scp, utt2spk, spk2utt, utt2dur and spk2gender where known, checked as written (sorted, unique, utterance ids
+# starting with their speaker's; every table from the same utterances), so a million utterances need no re-read. A split that
 # cannot be made (e.g. veri_train from VoxCeleb1's test part alone) is warned about and not written.
 # Missing or unreadable files are reported (utterance, file, reason) and left out.
 set -euo pipefail

@@ -21,7 +21,8 @@ class DataDirWriter:
     """Context manager writing ``path``'s wav.scp, utt2spk, utt2dur, spk2utt and spk2gender.
 
     ``add`` takes utterances in strictly increasing C-locale order with each speaker's utterances
-    together (Kaldi's rule: speaker ids are prefixes of utterance ids). On a clean exit the files
+    together, each id starting with its speaker's (Kaldi's rule), and checks all three: every table
+    is written from the same utterances, so the dir needs no re-reading to be valid. On a clean exit the files
     are published (stale feature tables, trial lists and genders of an earlier run removed); a dir
     that got no utterance is removed instead. On an exception nothing is published.
     """
@@ -44,6 +45,8 @@ class DataDirWriter:
         key = sort_key(utt)
         if self._last is not None and key <= self._last:
             raise ValueError(f"{self.path}: utterance {utt!r} given twice or out of order")
+        if not utt.startswith(spk + "-"):
+            raise ValueError(f"{self.path}: utterance {utt!r} does not start with its speaker id {spk!r} and '-'")
         self._last = key
         if self._files is None:
             os.makedirs(self.path, exist_ok=True)
