@@ -6,13 +6,14 @@
 #   ./run.sh --stage 6 --stop-stage 6          # rerun one stage
 #   ./run.sh --corpus-root /data/VoxCeleb1 --nj 16 --cnn-config conf/network_b.conf --cnn-iden-config conf/network_b.conf \
 #            --ubm-config conf/ubm_paper.conf --ivector-config conf/ivector_paper.conf \
-#            --plda-config conf/plda_paper.conf --cnn-plda-config conf/plda_cnn_paper.conf --asnorm-top-n 300
+#            --plda-config conf/plda_paper.conf --cnn-plda-config conf/plda_cnn_paper.conf --asnorm-top-n 300 \
+#            --network-a true --verification-ndims "64 128 256"   # every row of the paper's Tables 4 and 5
 #   ./run.sh --corpus-root /data/VoxCeleb1 --train-corpus-root /data/VoxCeleb2 ...   # train on VoxCeleb2 dev,
 #            # test on VoxCeleb1 (all speakers): every trial list in the corpus root (vox1_O, vox1_E, vox1_H, ...)
 #
 # Stages: 0 data dirs | 1 features | 2 CNN training for identification | 3 CNN identification |
 #         4 CNN training for verification | 5 embeddings | 6 scoring (cosine, AS-norm, PLDA) and
-#         calibration | 7 GMM-UBM | 8 i-vector + PLDA / SVM | 9 results table and DET plot
+#         calibration | 7 GMM-UBM | 8 i-vector + PLDA / SVM | 9 results table, DET plot, the paper's tables
 # Results of the last run on the demo corpus: see README.md ("Results").
 set -euo pipefail
 # Relative paths given on the command line are the caller's: made absolute before moving to the recipe dir
