@@ -273,3 +273,13 @@ def test_a_verification_row_says_how_many_listed_trials_it_scored(tmp_path):
     many = write(tmp_path / "many", "".join(f"x{i} y{i} nontarget\n" for i in range(5)) + open(listed).read())
     with pytest.raises(ValueError, match=r"many: only 4 of 11 trials could be scored"):
         compute_metrics(["--listed-trials", many, "--bootstrap-draws", "0", scored, scores])
+
+
+def test_gmm_ubm_scoring_of_a_one_class_list_fails_before_scoring(tmp_path):
+    from pyspk.backend.gmm import DiagGmm
+    from pyspk.bin import score_gmm_ubm
+    DiagGmm(np.ones(2) / 2, np.zeros((2, 39)), np.ones((2, 39))).save(tmp_path / "ubm")
+    trials = write(tmp_path / "trials", "a b nontarget\nc d nontarget\n")
+    with pytest.raises(TrialsError, match=r"trials: all 2 trials are nontarget trials"):
+        score_gmm_ubm.main([str(tmp_path / "ubm"), str(tmp_path / "no_data_read"), trials, str(tmp_path / "scores")])
+    assert not (tmp_path / "scores").exists()

@@ -78,6 +78,7 @@ def main(argv=None):
     torch.set_num_threads(opts.num_threads)
     ubm = DiagGmm.load(args.ubm)
     all_trials = read_trials(args.trials)
+    all_trials.check_both_classes()   # a list left with one class has no EER: fail before scoring
     trials = subset(all_trials, job_slice(len(all_trials), opts.job, opts.num_jobs))
     scores = score_trials(ubm, args.data_dir, trials, opts)
     done = np.flatnonzero(~np.isnan(scores))
