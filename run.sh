@@ -130,6 +130,7 @@ networks="b"
 veri_systems=()
 for loss in $cnn_losses; do
   for nd in $([ ${loss%:*} = joint ] && echo "$verification_ndims"); do
+    [[ $nd =~ ^[1-9][0-9]*$ ]] || { echo "$0: --verification-ndims: '$nd' is not a bottleneck size" >&2; exit 1; }
     veri_systems+=("cnn_b_joint$([ "$nd" -eq 128 ] || echo _nd$nd):${loss#*:}:$nd")
   done
   [ ${loss%:*} = joint ] && [ -n "$verification_ndims" ] || veri_systems+=("cnn_b_${loss%:*}:${loss#*:}:")

@@ -126,3 +126,9 @@ def test_paper_tables_are_written_for_the_docs(tmp_path, capsys):
     doc.write_text(f"{results_block}<!-- PAPER_TABLES:BEGIN -->\nold\n<!-- PAPER_TABLES:END -->\n")
     update_docs_results.main(["--marker", "PAPER_TABLES", str(tmp_path / "PAPER_TABLES"), str(doc)])
     assert doc.read_text() == f"{results_block}<!-- PAPER_TABLES:BEGIN -->\n```\n{printed}```\n<!-- PAPER_TABLES:END -->\n"
+
+
+def test_a_bad_bottleneck_size_stops_run_sh_before_any_stage():
+    out = subprocess.run(["./run.sh", "--verification-ndims", "64 x", "--stage", "99"], cwd=REPO,
+                         capture_output=True, text=True)
+    assert out.returncode == 1 and "--verification-ndims: 'x' is not a bottleneck size" in out.stderr
