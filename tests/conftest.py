@@ -15,9 +15,9 @@ DEMO_WAV = os.path.join(DEMO_CORPUS, "wav")
 
 def demo_paths(per_speaker, speakers=None):
     """The first ``per_speaker`` utterance paths (relative to ``DEMO_WAV``) of each demo speaker in
-    ``iden_split.txt`` (or of the named ``speakers`` only), sorted."""
+    ``iden_split.txt`` (or of the named ``speakers`` only, in their order), sorted within a speaker."""
     by_spk = {}
     for _, path in read_table(os.path.join(DEMO_CORPUS, "iden_split.txt"), 2, 2):
         by_spk.setdefault(path.split("/")[0], []).append(path)
-    return [p for s in sorted(speakers or by_spk) for p in sorted(by_spk[s])[:per_speaker]]
+    return [p for s in (speakers or sorted(by_spk)) for p in sorted(by_spk[s])[:per_speaker]]
 
