@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow   # the whole recipe: minutes
 
 def test_run_sh_end_to_end_with_tiny_models(tmp_path):
     cmd = ["./run.sh", "--data", f"{tmp_path}/data", "--exp", f"{tmp_path}/exp", "--featdir", f"{tmp_path}/feats",
-           "--cnn-config", "tests/conf/cnn_tiny.conf", "--ubm-config", "tests/conf/ubm_tiny.conf",
+           "--cnn-config", "tests/conf/cnn_tiny.conf", "--cnn-iden-config", "tests/conf/cnn_tiny.conf",
+           "--ubm-config", "tests/conf/ubm_tiny.conf",
            "--ivector-config", "tests/conf/ivector_tiny.conf", "--plda-config", "tests/conf/plda_tiny.conf"]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
@@ -41,7 +42,8 @@ def test_run_sh_end_to_end_with_tiny_models(tmp_path):
         assert [s[:2] for s in scores] == [t[:2] for t in trials], name
         assert np.isfinite([float(s[2]) for s in scores]).all()
     rows = json.load(open(exp / "RESULTS.json"))
-    assert {"cnn_b_softmax", "cnn_b_joint", "gmm_ubm", "ivector_plda", "ivector_svm"} <= {k.split(":")[0] for k in rows}
+    assert {"cnn_b_softmax", "cnn_b_joint", "cnn_b_joint_asnorm", "cnn_b_joint_plda", "gmm_ubm", "ivector_plda",
+            "ivector_svm", "ivector_plda_svm"} <= {k.split(":")[0] for k in rows}
     table = open(exp / "RESULTS").read()
     assert "cnn_b_joint" in table and "ivector_svm" in table and table in out.stdout
     assert (exp / "det.png").stat().st_size > 10_000
