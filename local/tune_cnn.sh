@@ -40,7 +40,8 @@ if [ $stage -le 0 ]; then
   utils/subset_data_dir.sh --spk-list $tune/dev_test.spk $data/veri_train_spec $data/dev_test_spec
   utils/subset_data_dir.sh --spk-list $tune/dev_train.spk $data/veri_train_spec $data/dev_train_spec
   utils/subset_data_dir.sh --spk-list $tune/dev_train.spk $data/iden_val_spec $data/dev_val_spec
-  python -m pyspk.bin.make_trials $data/dev_test_spec $data/dev_test_spec/trials
+  python -m pyspk.bin.make_calibration_trials --max-targets 0 --nontarget-ratio 0 \
+    $data/dev_test_spec $data/dev_test_spec/trials
 fi
 
 if [ $stage -le 1 ]; then

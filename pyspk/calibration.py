@@ -69,7 +69,8 @@ def calibration_trials(enroll_utt2spk, test_utt2spk, max_targets=20000, nontarge
     those of ``test_utt2spk``; a pair of one utterance with itself and the reverse of a listed
     pair are never made. Target trials: every same-speaker pair, or ``max_targets`` of them drawn
     without replacement (0: all). Non-target trials: round(nontarget_ratio * targets) different-
-    speaker pairs drawn uniformly without replacement. numpy ``default_rng(seed)``: deterministic.
+    speaker pairs drawn uniformly without replacement, or every one of them when ``nontarget_ratio``
+    is 0 (a complete development list). numpy ``default_rng(seed)``: deterministic.
     """
     enroll, test = sorted(enroll_utt2spk), sorted(test_utt2spk)
     by_spk = {}
@@ -82,6 +83,11 @@ def calibration_trials(enroll_utt2spk, test_utt2spk, max_targets=20000, nontarge
     if not targets:
         raise ValueError("no same-speaker pair of utterances: need speakers with at least two utterances")
     speakers = {**test_utt2spk, **enroll_utt2spk}
+    if nontarget_ratio <= 0:
+        nontargets = {tuple(sorted((e, t))) for e in enroll for t in test if speakers[e] != speakers[t]}
+        if not nontargets:
+            raise ValueError("no different-speaker pair of utterances: need at least two speakers")
+        return sorted([(a, b, True) for a, b in targets] + [(a, b, False) for a, b in nontargets])
     n_non = int(round(nontarget_ratio * len(targets)))
     n_spk = len(set(speakers.values()))
     possible = len(enroll) * len(test) * (1 - 1 / n_spk) if n_spk > 1 else 0

@@ -1,5 +1,6 @@
 """Logistic-regression calibration against scikit-learn, calibration trial lists, and the
 make_calibration_trials -> calibrate -> compute_metrics commands end to end."""
+import itertools
 import re
 
 import numpy as np
@@ -110,3 +111,13 @@ def test_commands_end_to_end(tmp_path, capsys):
     assert re.fullmatch(r"EER 95% CI: \[\d+\.\d{4}%, \d+\.\d{4}%\]", out[-1])
     table = (tmp_path / "exp" / "RESULTS").read_text()
     assert "sys" in table and f"{cllr(llr, labels):.4f}" in table
+
+
+def test_complete_development_list_has_every_pair_once():
+    utt2spk = {f"s{s}-u{u}": f"s{s}" for s in range(3) for u in range(4)}
+    rows = calibration_trials(utt2spk, utt2spk, max_targets=0, nontarget_ratio=0)
+    pairs = [frozenset(r[:2]) for r in rows]
+    assert len(pairs) == len(set(pairs)) == 12 * 11 // 2
+    assert set(pairs) == {frozenset(p) for p in itertools.combinations(utt2spk, 2)}
+    assert all(r[2] == (utt2spk[r[0]] == utt2spk[r[1]]) for r in rows)
+    assert sum(r[2] for r in rows) == 3 * 6

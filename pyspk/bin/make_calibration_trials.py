@@ -5,7 +5,8 @@
 
 Test sides are the utterances of <data-dir>/utt2spk, enrollment sides those of --enroll-data
 (default: <data-dir> itself); every same-speaker pair (or --max-targets of them, drawn), and
---nontarget-ratio times as many different-speaker pairs drawn at random; seeded, deterministic.
+--nontarget-ratio times as many different-speaker pairs drawn at random (0: every one of them, a
+complete development list); seeded, deterministic.
 Writes Kaldi ``enroll test target|nontarget`` lines, atomically.
 """
 import dataclasses
@@ -26,7 +27,7 @@ class Options:
     """Make a calibration trial list from development speakers' utterances."""
     enroll_data: str = ""          # data dir of the enrollment sides ("" = <data-dir>)
     max_targets: int = 20000       # target trials drawn when there are more (0 = all)
-    nontarget_ratio: float = 10.0  # non-target trials per target trial
+    nontarget_ratio: float = 10.0  # non-target trials per target trial (0 = every different-speaker pair)
     seed: int = 0                  # random seed of the draws
 
 

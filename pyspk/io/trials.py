@@ -159,23 +159,3 @@ def read_scores(path, trials):
         raise TrialsError(f"{path}: scores {len(order)} of {len(trials)} trials; first missing: "
                           f"{trials.enroll[missing]} {trials.test[missing]} ({trials.path}:{missing + 1})")
     return scores, np.array(order, dtype=np.int64)
-
-
-def pair_trials(utt2spk, max_nontarget=0, seed=0):
-    """Trials among the utterances of ``utt2spk`` (dict utt -> speaker): every same-speaker pair
-    (target) and every different-speaker pair (nontarget) once, as (enroll, test, "target"|"nontarget")
-    rows in C-locale order; ``max_nontarget`` > 0 keeps that many nontarget pairs, drawn without
-    replacement with ``seed``. For development and calibration lists made from training speakers."""
-    utts = sorted(utt2spk)
-    target, nontarget = [], []
-    for i, a in enumerate(utts):
-        for b in utts[i + 1:]:
-            (target if utt2spk[a] == utt2spk[b] else nontarget).append((a, b))
-    if 0 < max_nontarget < len(nontarget):
-        keep = np.random.default_rng(seed).choice(len(nontarget), max_nontarget, replace=False)
-        nontarget = [nontarget[i] for i in sorted(keep)]
-    if not target or not nontarget:
-        raise TrialsError(f"{len(utts)} utterances of {len(set(utt2spk.values()))} speaker(s) give "
-                          f"{len(target)} target and {len(nontarget)} nontarget trials; need both")
-    rows = [(a, b, "target") for a, b in target] + [(a, b, "nontarget") for a, b in nontarget]
-    return sorted(rows)
