@@ -10,6 +10,7 @@ import soundfile
 
 from conftest import ROOT
 from pyspk.corpora.audio_files import find_audio
+from pyspk.corpora.datadir_writer import DataDirWriter
 from pyspk.corpora.voxceleb import prepare_data_dirs
 from pyspk.corpora.voxceleb_lists import CorpusError, read_genders
 from pyspk.io.audio import load_audio, write_m4a
@@ -324,3 +325,24 @@ def test_test_only_corpora_prepare_what_they_can(tmp_path, caplog):
     for stage, missing in ((2, "iden_val"), (4, "veri_val"), (6, "veri_test")):
         assert f"needs {data}/{missing}_spec, but stage 0 could not make {data}/{missing} from {corpus}" in run_stage(stage)
     assert not (tmp_path / "exp").exists()
+
+
+def test_data_dir_writer_checks_as_it_writes(tmp_path):
+    """What lets stage 0 skip re-reading its dirs: out-of-order, repeated or wrongly prefixed ids
+    are refused, and a dir is published whole or not at all."""
+    out = tmp_path / "d"
+    with DataDirWriter(out, {"s1": "f"}) as w:
+        w.add("s1-a", "s1", "/x/a.wav", 1.0)
+        w.add("s1-b", "s1", "/x/b.wav", 2.5)
+        w.add("s2-a", "s2", "/x/c.wav", 0.25)
+    assert read_map(out / "spk2utt") == {"s1": "s1-a s1-b", "s2": "s2-a"}
+    assert read_map(out / "spk2gender") == {"s1": "f"}
+    validate_data_dir(out)
+    for utts, error in (([("s1-b", "s1"), ("s1-a", "s1")], "out of order"), ([("s1-a", "s1"), ("s1-a", "s1")], "twice"),
+                        ([("s1-a", "s2")], "does not start with its speaker id"),
+                        ([("a-b-1", "a"), ("a-b-2", "a-b"), ("a-c", "a")], "speaker ids must be prefixes")):
+        with pytest.raises(ValueError, match=error), DataDirWriter(out) as w:
+            for utt, spk in utts:
+                w.add(utt, spk, "/x/a.wav", 1.0)
+        assert read_map(out / "utt2spk") == {"s1-a": "s1", "s1-b": "s1", "s2-a": "s2"}  # the old dir, untouched
+        assert sorted(os.listdir(out)) == ["spk2gender", "spk2utt", "utt2dur", "utt2spk", "wav.scp"]  # no temp file
