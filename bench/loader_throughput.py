@@ -22,7 +22,6 @@ import argparse
 import gzip
 import importlib.util
 import os
-import sys
 import tempfile
 import time
 
@@ -31,15 +30,14 @@ import soundfile
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from pyspk.features.spectrogram import log_spectrogram  # noqa: E402
-from pyspk.io.audio import load_audio  # noqa: E402
-from pyspk.io.kaldi_table import ArkScpWriter, read_entry  # noqa: E402
-from pyspk.io.tables import read_map, write_table  # noqa: E402
-from pyspk.nnet.audio_crops import AudioCrops  # noqa: E402
-from pyspk.nnet.data import TrainCrops, sample_rng  # noqa: E402
-from pyspk.nnet.noise import NoiseInjector  # noqa: E402
+from pyspk.features.spectrogram import log_spectrogram
+from pyspk.io.audio import load_audio
+from pyspk.io.kaldi_table import ArkScpWriter, read_entry
+from pyspk.io.tables import read_map, write_table
+from pyspk.nnet.audio_crops import AudioCrops
+from pyspk.nnet.data import TrainCrops, sample_rng
+from pyspk.nnet.noise import NoiseInjector
 
 CROP, BATCH, PROB, SNR = 301, 128, 0.5, (5.0, 20.0)
 TARGET = 2500  # crops/s per loader process: 2-3 processes feed an H100's ~5,000 samples/s

@@ -33,8 +33,6 @@ import numpy as np
 import soundfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 BINS, HOP, RATE = 161, 160, 16000
 SETS = {"vox1": ("VoxCeleb1 dev+test", ["vox1_dev_duration", "vox1_tst_duration"]),
