@@ -48,17 +48,18 @@ def test_validation_names_file_and_line(tmp_path, name, corrupt, message):
         validate_data_dir(tmp_path / "d")
 
 
-def test_subset_filters_every_table_and_trials(tmp_path, capsys):
+def test_subset_filters_every_table_and_trials(tmp_path, caplog):
     utts = make_dir(tmp_path / "d")
     keep = [u for u in utts if not u.startswith("id3")] + ["not-there"]
-    n = subset_data_dir(tmp_path / "d", tmp_path / "s", keep)
+    with caplog.at_level("INFO", logger="pyspk.io.datadir"):
+        n = subset_data_dir(tmp_path / "d", tmp_path / "s", keep)
     assert n == 8
     d = validate_data_dir(tmp_path / "s")
     assert d.speakers == ["id1", "id2"]
     assert read_map(tmp_path / "s" / "spk2gender") == {"id1": "m", "id2": "f"}
     trials = read_table(tmp_path / "s" / "trials")
     assert len(trials) == 8 * 7 // 2
-    assert "kept 8 of 12 utterances (4 dropped); kept 28 of 66 trials (38 dropped)" in capsys.readouterr().out
+    assert "kept 8 of 12 utterances (4 dropped); kept 28 of 66 trials (38 dropped)" in caplog.text
 
 
 def test_subset_with_features_drops_utterances_without_them(tmp_path):

@@ -2,7 +2,7 @@
 import dataclasses
 import sys
 
-from pyspk.bin.options import parse_options, run_command
+from pyspk.bin.options import parse_options, run_command, setup_logging
 from pyspk.io.datadir import DataDirError, fix_data_dir
 
 

@@ -2,7 +2,7 @@
 import dataclasses
 import sys
 
-from pyspk.bin.options import parse_options, run_command
+from pyspk.bin.options import parse_options, run_command, setup_logging
 from pyspk.io.datadir import DataDir, DataDirError, subset_data_dir
 from pyspk.io.tables import TableError, read_table
 
@@ -16,6 +16,7 @@ class Options:
 
 
 def main(argv=None):
+    setup_logging()
     opts, args = parse_options(Options, argv, positional=["src", "dst"])
     try:
         utts = None

@@ -9,9 +9,12 @@ the SHA-1 of each source table in ``feats_source``; opening it (:class:`DataDir`
 table has changed or gone, so it can never outlive the archives its ``feats.scp`` points into.
 """
 import hashlib
+import logging
 import os
 
 from pyspk.io.tables import TableError, read_list_map, read_map, read_table, sort_key, write_map, write_table
+
+logger = logging.getLogger(__name__)
 
 UTT_FILES = ("wav.scp", "utt2spk", "utt2dur", "feats.scp", "vad.scp", "utt2num_frames")
 SPK_FILES = ("spk2gender",)
@@ -198,7 +201,7 @@ def validate_data_dir(path, need_feats=False, need_wav=True):
     return d
 
 
-def subset_data_dir(src, dst, utts=None, feats_from=None, log=print):
+def subset_data_dir(src, dst, utts=None, feats_from=None, level=logging.INFO):
     """Make ``dst`` from ``src`` keeping only ``utts`` (an iterable, None = all; ids not in ``src``
     are ignored). ``dst`` may be ``src`` (filter in place).
 
@@ -209,7 +212,7 @@ def subset_data_dir(src, dst, utts=None, feats_from=None, log=print):
     Every per-utterance table is filtered, spk2utt and spk2gender recomputed, and ``trials`` keeps the
     lines whose two sides are both kept (by utterance or speaker). Tables are written atomically; a
     feature table of ``dst`` that the subset does not replace is moved to ``dst/.backup``, never deleted.
-    Logs how many utterances and trials were dropped. Returns the number of utterances kept.
+    Logs (at ``level``) how many utterances and trials were dropped. Returns the number of utterances kept.
     """
     src, dst = os.fspath(src), os.fspath(dst)
     d = DataDir(src)
@@ -255,11 +258,11 @@ def subset_data_dir(src, dst, utts=None, feats_from=None, log=print):
         write_table(os.path.join(dst, trials), kept_rows, sort=False)
         message += (f"; {'' if trials == 'trials' else trials + ': '}kept {len(kept_rows)} of {len(rows)} trials "
                     f"({len(rows) - len(kept_rows)} dropped)")
-    log(message)
+    logger.log(level, message)
     return len(keep)
 
 
-def fix_data_dir(path, log=print):
+def fix_data_dir(path, level=logging.INFO):
     """Keep only utterances present in every per-utterance table (like Kaldi's fix_data_dir.sh),
     sort every table and rebuild spk2utt, in place. Returns the number of utterances kept."""
     d = DataDir(path)
@@ -267,7 +270,7 @@ def fix_data_dir(path, log=print):
     for name in UTT_FILES:
         if d.has(name):
             keep &= set(d.read(name))
-    return subset_data_dir(path, path, keep, log=log)
+    return subset_data_dir(path, path, keep, level=level)
 
 
 def split_data_dir(path, n):
@@ -288,5 +291,5 @@ def split_data_dir(path, n):
         return parts
     for i, part in enumerate(parts):
         lo, hi = len(d.utts) * i // n, len(d.utts) * (i + 1) // n
-        subset_data_dir(path, part, d.utts[lo:hi], log=lambda message: None)
+        subset_data_dir(path, part, d.utts[lo:hi], level=logging.DEBUG)
     return parts
