@@ -31,7 +31,8 @@ def main():
     print(f"{'system':<18}" + "".join(f"{n:>10} spk" for n in sizes) + "   trials counted/listed")
     for system, cells in table.items():
         eers = "".join(f"{c['eer']:>13.2f}%" if c else f"{'-':>14}" for c in cells)
-        counts = ", ".join(f"{c.get('trials_counted', '?')}/{c.get('trials_listed', '?')}" for c in cells if c)
+        counts = ", ".join(f"{c['trials_counted']}/{c['trials_listed']}" if "trials_listed" in c else "not recorded"
+                           for c in cells if c)
         print(f"{system:<18}{eers}   {counts}")
     fig, ax = plt.subplots(figsize=(6, 4))
     for system, cells in table.items():
