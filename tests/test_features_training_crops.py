@@ -161,13 +161,17 @@ def test_training_from_audio_follows_training_from_features(tmp_path):
     make_data_dir(tmp_path / "train", {f"{s}-{f[:-5]}": f"{s}/s0/{f}" for s in speakers for f in files[s][:3]})
     make_data_dir(tmp_path / "valid", {f"{s}-{files[s][3][:-5]}": f"{s}/s0/{files[s][3]}" for s in speakers})
     weights = {}
-    for source in ("feats", "audio"):
+    for name, source, seed in (("feats", "feats", 777), ("audio", "audio", 777), ("other_crops", "feats", 778)):
         opts = TrainOptions(width=0.0625, ndims=16, epochs=1, batch_size=6, crop_frames=101, noise_prob=0.0,
-                            num_workers=0, device="cpu", feature_source=source)
-        Trainer(opts, str(tmp_path / "train"), str(tmp_path / "valid"), str(tmp_path / source)).run()
-        weights[source] = load_checkpoint(str(tmp_path / source / "last.pt"))["model"]
-    moved = max((weights["feats"][k].float() - weights["audio"][k].float()).abs().max() for k in weights["feats"])
-    assert moved < 1e-3  # different inputs (e.g. another noise draw) move them by about 1e-2
+                            num_workers=0, device="cpu", feature_source=source, seed=seed)
+        Trainer(opts, str(tmp_path / "train"), str(tmp_path / "valid"), str(tmp_path / name)).run()
+        weights[name] = load_checkpoint(str(tmp_path / name / "last.pt"))["model"]
+
+    def distance(a, b):
+        return max((weights[a][k].float() - weights[b][k].float()).abs().max() for k in weights[a])
+    # Adam turns even tiny input differences into steps of up to the learning rate (1e-3) where a
+    # gradient is near zero, so the scale is set in the same run: other crops of the same features.
+    assert distance("feats", "audio") < distance("feats", "other_crops") / 3
 
 
 def test_white_noise_is_a_fixed_recording_read_in_random_stretches():
