@@ -40,6 +40,7 @@ def main():
         if points:
             ax.plot(*zip(*points), marker="o", label=system)
     ax.set_xscale("log")
+    ax.minorticks_off()
     ax.set_xticks(sizes, [str(n) for n in sizes])
     ax.set_xlabel("training speakers")
     ax.set_ylabel("EER (%)")
