@@ -10,7 +10,8 @@ from sklearn.linear_model import LogisticRegression
 from pyspk.bin import calibrate, compute_metrics, make_calibration_trials
 from pyspk.calibration import calibration_trials, fit_calibration
 from pyspk.io.trials import Trials, read_scores, read_trials, write_scores, write_trials
-from pyspk.metrics import cllr, eer_bootstrap_ci, kaldi_eer, min_cllr
+from pyspk.llr_metrics import cllr, min_cllr
+from pyspk.metrics import eer_bootstrap_ci, kaldi_eer
 
 
 def cosine_trials(n_spk=12, n_utt=5, seed=0, noise=1.0):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.isotonic import IsotonicRegression
 
-from pyspk.metrics import (act_dcf, calibration_metrics, cllr, eer_bootstrap_ci, format_calibration, kaldi_eer,
-                           min_cllr, optimal_llrs, pav, rank_accuracy, topk_accuracy, true_class_rank)
+from pyspk.llr_metrics import act_dcf, calibration_metrics, cllr, format_calibration, min_cllr, optimal_llrs, pav
+from pyspk.metrics import eer_bootstrap_ci, kaldi_eer, rank_accuracy, topk_accuracy, true_class_rank
 from pyspk.metrics import _weighted_kaldi_eer
 
 

@@ -23,8 +23,8 @@ from pyspk import results
 from pyspk.bin.options import parse_options, run_command
 from pyspk.io.tables import read_map
 from pyspk.io.trials import read_scores, read_trials
-from pyspk.metrics import (calibration_metrics, eer_bootstrap_ci, format_calibration, format_metrics,
-                           verification_metrics)
+from pyspk.llr_metrics import calibration_metrics, format_calibration
+from pyspk.metrics import eer_bootstrap_ci, format_metrics, verification_metrics
 
 
 @dataclasses.dataclass
