@@ -49,6 +49,8 @@ cmd=$train_cmd                # job launcher (cmd.sh): utils/run_local.sh or uti
 cuda_cmd=$cuda_cmd            # launcher for the network's GPU jobs: training, embeddings (cmd.sh)
 num_gpus=1                    # GPUs per CNN training (> 1: one DDP training, torchrun; 0: on the CPU)
 num_nodes=1                   # nodes per CNN training (> 1: DDP over Slurm nodes; PYSPK_CMD=slurm)
+cnn_jobs=                     # CNN trainings at once in stages 2 and 4 (default: 2 on this machine's CPU,
+                              # each with half its cores; else 1)
 cnn_config=conf/cnn_demo.conf # verification networks; conf/network_b.conf: the paper's Network B (for a GPU)
 cnn_iden_config=conf/cnn_demo_iden.conf  # identification networks; conf/network_b.conf on a GPU
 network_a=false               # also train the paper's Network A (identification only)
@@ -62,7 +64,7 @@ cnn_plda_config=                  # LDA + PLDA of the CNN embeddings (empty: --p
 asnorm_top_n=20                   # AS-norm: top-N cohort scores (cohort: the training speakers; 300 on VoxCeleb)
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--corpus-root DIR] [--train-corpus-root DIR]
   [--trial-lists L1,L2] [--nj N] [--cmd CMD]
-  [--cuda-cmd CMD] [--num-gpus N] [--num-nodes M] [--cnn-config FILE] [--cnn-iden-config FILE] [--network-a true|false] [--verification-ndims 'N ...'] [--noise-data DIR] [--ubm-config FILE] [--ivector-config FILE]
+  [--cuda-cmd CMD] [--num-gpus N] [--num-nodes M] [--cnn-jobs N] [--cnn-config FILE] [--cnn-iden-config FILE] [--network-a true|false] [--verification-ndims 'N ...'] [--noise-data DIR] [--ubm-config FILE] [--ivector-config FILE]
   [--plda-config FILE] [--cnn-plda-config FILE] [--asnorm-top-n N]
   [--data DIR] [--exp DIR] [--featdir DIR]"
 . utils/parse_options.sh
@@ -135,17 +137,38 @@ for loss in $cnn_losses; do
   done
   [ ${loss%:*} = joint ] && [ -n "$verification_ndims" ] || veri_systems+=("cnn_b_${loss%:*}:${loss#*:}:")
 done
-recorded=(--corpus "$corpus_root")   # what produced each RESULTS row (steps/show_results.sh --paper true)
+recorded=(--corpus "$corpus_root")
+# CNN trainings run as background jobs (utils/background_jobs.sh), --cnn-jobs at once. On this machine's
+# CPU the default is two, each with half the cores: a small network's step gains little from more
+# threads, so two trainings take about the time of one (bench/parallel_training.py). With a GPU here or a
+# cluster launcher, one at a time unless --cnn-jobs says otherwise.
+. utils/background_jobs.sh
+cnn_cmd=$cuda_cmd
+if [ -z "$cnn_jobs" ]; then
+  cnn_jobs=1
+  if [[ $cuda_cmd == *run_local.sh* ]] &&
+     { [ "$num_gpus" -eq 0 ] || [[ ${CUDA_VISIBLE_DEVICES-x} == "" || ${CUDA_VISIBLE_DEVICES-x} == -* ]] ||
+       ! nvidia-smi -L > /dev/null 2>&1; }; then
+    cnn_jobs=2
+  fi
+fi
+[[ $cnn_jobs =~ ^[1-9][0-9]*$ ]] || { echo "$0: --cnn-jobs must be a positive number, not '$cnn_jobs'" >&2; exit 1; }
+if [ "$cnn_jobs" -gt 1 ] && [[ $cuda_cmd == *run_local.sh* && $cuda_cmd != *--num-threads* ]]; then
+  cnn_threads=$(( $(nproc) / cnn_jobs ))
+  cnn_cmd="$cuda_cmd --num-threads $(( cnn_threads > 0 ? cnn_threads : 1 ))"
+fi   # what produced each RESULTS row (steps/show_results.sh --paper true)
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   announce 2 "CNN training for identification (train/validation of iden_split.txt)"
   require_split $data/iden_train_spec $data/iden_val_spec
   for net in $networks; do
     for loss in $cnn_losses; do
-      steps/train_cnn.sh --cmd "$cuda_cmd" --num-gpus $num_gpus --num-nodes $num_nodes --config $cnn_iden_config --network $net --center-loss-weight ${loss#*:} "${noise_opt[@]}" \
+      bg_run $cnn_jobs steps/train_cnn.sh --cmd "$cnn_cmd" --num-gpus $num_gpus --num-nodes $num_nodes \
+        --config $cnn_iden_config --network $net --center-loss-weight ${loss#*:} "${noise_opt[@]}" \
         $data/iden_train_spec $data/iden_val_spec $exp/cnn_${net}_${loss%:*}_iden
     done
   done
+  bg_wait || exit 1
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
@@ -164,9 +187,11 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   require_split $data/veri_train_spec $data/veri_val_spec
   for system in "${veri_systems[@]}"; do
     IFS=: read -r name lambda nd <<< "$system"
-    steps/train_cnn.sh --cmd "$cuda_cmd" --num-gpus $num_gpus --num-nodes $num_nodes --config $cnn_config --network b --center-loss-weight $lambda \
-      ${nd:+--ndims $nd} "${noise_opt[@]}" $data/veri_train_spec $data/veri_val_spec $exp/${name}_veri
+    bg_run $cnn_jobs steps/train_cnn.sh --cmd "$cnn_cmd" --num-gpus $num_gpus --num-nodes $num_nodes \
+      --config $cnn_config --network b --center-loss-weight $lambda ${nd:+--ndims $nd} "${noise_opt[@]}" \
+      $data/veri_train_spec $data/veri_val_spec $exp/${name}_veri
   done
+  bg_wait || exit 1
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then

@@ -135,3 +135,46 @@ def test_slurm_task_lost_without_its_end_fails_even_with_an_old_log(tmp_path, fa
     out = run(["utils/run_slurm.sh", "JOB=1:2", f"{tmp_path}/u.JOB.log", "true"], env=env)
     assert out.returncode == 1
     assert f"job 2 of 1..2 failed; see {tmp_path}/u.2.log" in out.stderr and "job 1 " not in out.stderr
+
+
+def _background_script(tmp_path, body):
+    script = tmp_path / "recipe.sh"
+    script.write_text(f"#!/usr/bin/env bash\nset -euo pipefail\ncd {ROOT}\n. utils/background_jobs.sh\n{body}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_background_jobs_at_most_n_at_once_and_failures_named(tmp_path):
+    # Three jobs, two slots: the third starts only after one ended; a failed one makes bg_wait fail,
+    # naming its command, after every job has ended.
+    trace = tmp_path / "trace"
+    job = f"echo start >> {trace}; sleep 0.3; echo end >> {trace}"
+    script = _background_script(tmp_path, f"""
+bg_run 2 bash -c '{job}'
+bg_run 2 bash -c '{job}; exit 3'
+bg_run 2 bash -c '{job}'
+bg_wait || {{ echo "bg_wait failed"; exit 1; }}""")
+    out = run([script])
+    assert out.returncode == 1 and "bg_wait failed" in out.stdout
+    assert f"failed: bash -c {job}; exit 3" in out.stderr
+    events = open(trace).read().split()
+    assert events[:3] == ["start", "start", "end"] and events.count("end") == 3
+
+
+def test_background_jobs_stopped_with_the_script(tmp_path):
+    # A recipe killed while its jobs run (Ctrl-C or kill) takes them down with their children: none
+    # keeps writing after the script has gone.
+    alive = tmp_path / "alive"
+    script = _background_script(tmp_path, f"""
+bg_run 2 bash -c 'while true; do date >> {alive}.1; sleep 0.1; done'
+bg_run 2 bash -c 'bash -c "while true; do date >> {alive}.2; sleep 0.1; done"'
+bg_wait""")
+    proc = subprocess.Popen([script], cwd=ROOT)
+    for i in (1, 2):
+        while not os.path.exists(f"{alive}.{i}"):
+            subprocess.run(["sleep", "0.05"])
+    proc.terminate()
+    assert proc.wait(timeout=10) == 143
+    sizes = [os.path.getsize(f"{alive}.{i}") for i in (1, 2)]
+    subprocess.run(["sleep", "0.5"])
+    assert [os.path.getsize(f"{alive}.{i}") for i in (1, 2)] == sizes
