@@ -52,3 +52,27 @@ def test_the_shipped_docs_show_one_and_the_same_results_table():
             blocks.setdefault(block, []).append(os.path.relpath(path, ROOT))
     assert len(blocks) == 1, blocks
     assert len(next(iter(blocks.values()))) >= 2
+
+
+def test_shell_wrapper_pastes_a_second_run_under_its_own_marker(tmp_path):
+    # --marker SO762 fills the SO762 blocks with that run's RESULTS and its PAPER_TABLES the
+    # SO762_PAPER_TABLES blocks; the demo run's RESULTS blocks are left as they are.
+    for name in ("path.sh", "utils", "pyspk", ".venv", "requirements.txt"):
+        os.symlink(f"{ROOT}/{name}", tmp_path / name)
+    (tmp_path / "docs").mkdir()
+    demo = f"{U.BEGIN}\n```\n{TABLE}```\n{U.END}\n"
+    doc = tmp_path / "docs" / "x.md"
+    doc.write_text(demo + "<!-- SO762:BEGIN -->\n<!-- SO762:END -->\n"
+                   "<!-- SO762_PAPER_TABLES:BEGIN -->\n<!-- SO762_PAPER_TABLES:END -->\n")
+    (tmp_path / "README.md").write_text(demo)
+    run = tmp_path / "exp_so762"
+    run.mkdir()
+    (run / "RESULTS").write_text("system  EER%\nivector_plda  9.64\n")
+    (run / "PAPER_TABLES").write_text("Table 5\n")
+    out = subprocess.run(["utils/update_docs_results.sh", "--marker", "SO762", "exp_so762/RESULTS"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert doc.read_text() == (demo + "<!-- SO762:BEGIN -->\n```\nsystem  EER%\nivector_plda  9.64\n```\n"
+                               "<!-- SO762:END -->\n<!-- SO762_PAPER_TABLES:BEGIN -->\n```\nTable 5\n```\n"
+                               "<!-- SO762_PAPER_TABLES:END -->\n")
+    assert (tmp_path / "README.md").read_text() == demo
