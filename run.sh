@@ -137,7 +137,7 @@ for loss in $cnn_losses; do
   done
   [ ${loss%:*} = joint ] && [ -n "$verification_ndims" ] || veri_systems+=("cnn_b_${loss%:*}:${loss#*:}:")
 done
-recorded=(--corpus "$corpus_root")
+recorded=(--corpus "$corpus_root")   # what produced each RESULTS row (steps/show_results.sh --paper true)
 # CNN trainings run as background jobs (utils/background_jobs.sh), --cnn-jobs at once. On this machine's
 # CPU the default is two, each with half the cores: a small network's step gains little from more
 # threads, so two trainings take about the time of one (bench/parallel_training.py). With a GPU here or a
@@ -156,7 +156,7 @@ fi
 if [ "$cnn_jobs" -gt 1 ] && [[ $cuda_cmd == *run_local.sh* && $cuda_cmd != *--num-threads* ]]; then
   cnn_threads=$(( $(nproc) / cnn_jobs ))
   cnn_cmd="$cuda_cmd --num-threads $(( cnn_threads > 0 ? cnn_threads : 1 ))"
-fi   # what produced each RESULTS row (steps/show_results.sh --paper true)
+fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   announce 2 "CNN training for identification (train/validation of iden_split.txt)"
