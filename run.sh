@@ -252,7 +252,7 @@ if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
     # (the trials actually scored: those whose utterances had voiced frames)
     steps/compute_metrics.sh --exp-root $exp --system gmm_ubm --trial-list $list \
       --listed-trials $data/veri_test/trials_$list "${recorded[@]}" --config-used $ubm_config \
-      $exp/scores/gmm_ubm_$list.trials $exp/scores/gmm_ubm_$list
+      --utt2spk $data/veri_test_mfcc/utt2spk $exp/scores/gmm_ubm_$list.trials $exp/scores/gmm_ubm_$list
   done
 fi
 
