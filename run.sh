@@ -146,9 +146,7 @@ recorded=(--corpus "$corpus_root")   # what produced each RESULTS row (steps/sho
 cnn_cmd=$cuda_cmd
 if [ -z "$cnn_jobs" ]; then
   cnn_jobs=1
-  if [[ $cuda_cmd == *run_local.sh* ]] &&
-     { [ "$num_gpus" -eq 0 ] || [[ ${CUDA_VISIBLE_DEVICES-x} == "" || ${CUDA_VISIBLE_DEVICES-x} == -* ]] ||
-       ! nvidia-smi -L > /dev/null 2>&1; }; then
+  if [[ $cuda_cmd == *run_local.sh* ]] && { [ "$num_gpus" -eq 0 ] || [ -z "$(utils/visible_gpus.sh)" ]; }; then
     cnn_jobs=2
   fi
 fi

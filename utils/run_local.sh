@@ -30,15 +30,9 @@ fi
 [ "$num_nodes" -le 1 ] || { echo "$0: --num-nodes $num_nodes needs a cluster (utils/run_slurm.sh)" >&2; exit 1; }
 log_pattern=$1; shift
 
-# The GPUs jobs may use: CUDA_VISIBLE_DEVICES's entries when it is set (empty or -1: none), else nvidia-smi's.
 gpus=()
 if [ "$gpu" -gt 0 ]; then
-  if [ -n "${CUDA_VISIBLE_DEVICES+set}" ]; then
-    IFS=, read -r -a gpus <<< "$CUDA_VISIBLE_DEVICES"
-    [[ "${gpus[0]:-}" == -* ]] && gpus=()
-  elif command -v nvidia-smi >/dev/null; then
-    mapfile -t gpus < <(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null)
-  fi
+  mapfile -t gpus < <("$(dirname "${BASH_SOURCE[0]}")/visible_gpus.sh")
   if [ ${#gpus[@]} -gt 0 ] && [ "$gpu" -gt ${#gpus[@]} ]; then
     echo "$0: --gpu $gpu asks for more GPUs than the ${#gpus[@]} visible (${gpus[*]})" >&2; exit 1
   fi
