@@ -133,9 +133,6 @@ def format_metrics(metrics, p_targets=P_TARGETS):
     return "\n".join(lines)
 
 
-# Calibration-sensitive costs (BOSARIS toolkit, Brümmer & du Preez 2006). Scores are taken as
-# natural-log likelihood ratios log p(x | target) / p(x | non-target).
-
 def _weighted_kaldi_eer(tar, tar_w, non, non_w):
     """``kaldi_eer`` of sorted float32 ``tar``/``non`` each repeated by its integer weight, without
     materialising the repeats: position t of the repeated list is element searchsorted(cumsum, t).

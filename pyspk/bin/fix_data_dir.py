@@ -12,6 +12,7 @@ class Options:
 
 
 def main(argv=None):
+    setup_logging()
     _, args = parse_options(Options, argv, positional=["data_dir"])
     try:
         fix_data_dir(args.data_dir)
