@@ -8,7 +8,7 @@
 #   dev_val_spec     identification-validation utterances of dev_train's speakers (model selection);
 #   dev_train_sp_spec, iden_train_sp_spec   speed-perturbed copies (0.9, 1.1): new speakers for
 #                    verification, more utterances of the same speakers for identification
-#                    (made only when <config-list> trains on a *_sp set).
+#                    (each made only when <config-list> trains on it).
 # Then trains every line of <config-list>:   name  train-set  [train_cnn options...]
 #   train-set dev_train | dev_train_sp: verification choice, scored by cosine on dev_test's trials;
 #   train-set iden_train | iden_train_sp: identification choice, by top-1 on iden_val (all speakers).
@@ -45,9 +45,10 @@ if [ $stage -le 0 ]; then
     $data/dev_test_spec $data/dev_test_spec/trials
 fi
 
-# Speed-perturbed copies only when the list trains on them.
-if [ $stage -le 1 ] && awk '$1 !~ /^#/ && $2 ~ /_sp$/ {found = 1} END {exit !found}' "$list"; then
+# Speed-perturbed copies of a set only when the list trains on them.
+if [ $stage -le 1 ]; then
   for x in dev_train iden_train; do
+    awk -v set=${x}_sp '$1 !~ /^#/ && $2 == set {found = 1} END {exit !found}' "$list" || continue
     keep=false; [ $x = iden_train ] && keep=true
     utils/perturb_data_dir_speed.sh --keep-speakers $keep $data/${x}_spec $data/${x}_sp $feats/audio_$x
     steps/make_spectrogram.sh --nj $nj --spectrogram-config conf/spectrogram.conf \
