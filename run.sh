@@ -7,7 +7,7 @@
 #   ./run.sh --corpus-root /data/VoxCeleb1 --nj 16 --cnn-config conf/network_b.conf --cnn-iden-config conf/network_b.conf \
 #            --ubm-config conf/ubm_paper.conf --ivector-config conf/ivector_paper.conf \
 #            --plda-config conf/plda_paper.conf --cnn-plda-config conf/plda_cnn_paper.conf --asnorm-top-n 300 \
-#            --network-a true --verification-ndims "64 128 256"   # every row of the paper's Tables 4 and 5
+#            --network-a true --verification-ndims "64 128 256" --speed-perturb false   # every row of the paper's Tables 4 and 5
 #   ./run.sh --corpus-root /data/VoxCeleb1 --train-corpus-root /data/VoxCeleb2 ...   # train on VoxCeleb2 dev,
 #            # test on VoxCeleb1 (all speakers): every trial list in the corpus root (vox1_O, vox1_E, vox1_H, ...)
 #
@@ -56,6 +56,9 @@ cnn_iden_config=conf/cnn_demo_iden.conf  # identification networks; conf/network
 network_a=false               # also train the paper's Network A (identification only)
 verification_ndims=           # Network B joint bottleneck sizes for verification, e.g. "64 128 256"
                               # (empty: the --cnn-config's ndims, 128 = the paper's in both shipped configs)
+speed_perturb=true            # verification networks also train on 0.9x / 1.1x speed-perturbed copies of
+                              # veri_train, each copy a new speaker (Kaldi, WeSpeaker; chosen on development
+                              # speakers: docs/cnn_tuning.md); false: the paper's training data
 noise_data=                   # a noise data dir (e.g. MUSAN) for noise injection in CNN training
 ubm_config=conf/ubm.conf      # conf/ubm_paper.conf: 1,024 components
 ivector_config=conf/ivector.conf  # conf/ivector_paper.conf: 400-dim i-vectors
@@ -64,12 +67,17 @@ cnn_plda_config=                  # LDA + PLDA of the CNN embeddings (empty: --p
 asnorm_top_n=20                   # AS-norm: top-N cohort scores (cohort: the training speakers; 300 on VoxCeleb)
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--corpus-root DIR] [--train-corpus-root DIR]
   [--trial-lists L1,L2] [--nj N] [--cmd CMD]
-  [--cuda-cmd CMD] [--num-gpus N] [--num-nodes M] [--cnn-jobs N] [--cnn-config FILE] [--cnn-iden-config FILE] [--network-a true|false] [--verification-ndims 'N ...'] [--noise-data DIR] [--ubm-config FILE] [--ivector-config FILE]
+  [--cuda-cmd CMD] [--num-gpus N] [--num-nodes M] [--cnn-jobs N] [--cnn-config FILE] [--cnn-iden-config FILE] [--network-a true|false] [--verification-ndims 'N ...'] [--speed-perturb true|false] [--noise-data DIR] [--ubm-config FILE] [--ivector-config FILE]
   [--plda-config FILE] [--cnn-plda-config FILE] [--asnorm-top-n N]
   [--data DIR] [--exp DIR] [--featdir DIR]"
 . utils/parse_options.sh
 [ $# -eq 0 ] || { echo "$help_message" >&2; exit 1; }
 [ -n "$featdir" ] || featdir=$(realpath -m "$data")/feats   # absolute, so scp files work from anywhere
+case $speed_perturb in
+  true)  veri_train_cnn=veri_train_sp veri_cnn_data=" + speed-perturbed copies (0.9x, 1.1x) as new speakers" ;;
+  false) veri_train_cnn=veri_train veri_cnn_data= ;;
+  *) echo "$0: --speed-perturb must be true or false, not '$speed_perturb'" >&2; exit 1 ;;
+esac
 
 announce() { echo "=== stage $1: $2 ($(date +%T))"; }
 # A stage needing a split that stage 0 could not make (see its WARNING lines) stops before any work.
@@ -78,7 +86,7 @@ require_split() {
   for d in "$@"; do
     [ ! -s "$d/utt2spk" ] || continue
     split=${d##*/}; split=${split%_spec}; split=${split%_mfcc}
-    if [ -s "$data/$split/utt2spk" ]; then
+    if [ -s "$data/$split/utt2spk" ] || [[ $split == *_sp && -s $data/${split%_sp}/utt2spk ]]; then
       echo "$0: this stage needs $d: run stage 1 (features) first" >&2
     else
       echo "$0: this stage needs $d, but stage 0 could not make $data/$split from $corpus_root" \
@@ -122,6 +130,13 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
       utils/subset_data_dir.sh --feats-from $data/all_$kind $data/$x $data/${x}_$kind
     done
   done
+  if [ "$speed_perturb" = true ] && [ -d $data/veri_train ]; then
+    # The verification networks' training data (stage 4): veri_train and its speed-perturbed copies.
+    utils/perturb_data_dir_speed.sh $data/veri_train $data/veri_train_sp $featdir/audio_sp
+    utils/subset_data_dir.sh $data/veri_train_sp $data/veri_train_sp_spec
+    steps/make_spectrogram.sh --nj $nj --cmd "$cmd" --spectrogram-config conf/spectrogram.conf \
+      $data/veri_train_sp_spec $exp/make_spectrogram $featdir/spec_sp
+  fi
 fi
 
 cnn_losses="softmax:0 joint:5"   # name:center-loss weight (lambda); softmax = lambda 0
@@ -182,12 +197,12 @@ fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   announce 4 "CNN training for verification (development speakers only; none of the trial speakers)"
-  require_split $data/veri_train_spec $data/veri_val_spec
+  require_split $data/${veri_train_cnn}_spec $data/veri_val_spec
   for system in "${veri_systems[@]}"; do
     IFS=: read -r name lambda nd <<< "$system"
     bg_run $cnn_jobs steps/train_cnn.sh --cmd "$cnn_cmd" --num-gpus $num_gpus --num-nodes $num_nodes \
       --config $cnn_config --network b --center-loss-weight $lambda ${nd:+--ndims $nd} "${noise_opt[@]}" \
-      $data/veri_train_spec $data/veri_val_spec $exp/${name}_veri
+      $data/${veri_train_cnn}_spec $data/veri_val_spec $exp/${name}_veri
   done
   bg_wait || exit 1
 fi
@@ -231,7 +246,7 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
         steps/score.sh "${opts[@]}" $trials ${xv}_veri_test/xvector.scp ${scores}_$list
         steps/calibrate.sh $exp/calibration/trials ${scores}_calibration $trials ${scores}_$list ${scores}_${list}_llr
         row_opts=(--exp-root $exp --system $row --trial-list $list --listed-trials $data/veri_test/trials_$list
-                  "${recorded[@]}" --config-used "$cnn_config${nd:+ --ndims=$nd}")
+                  "${recorded[@]}" --config-used "$cnn_config${nd:+ --ndims=$nd}$veri_cnn_data")
         steps/compute_metrics.sh "${row_opts[@]}" $trials ${scores}_$list           # EER, minDCF
         steps/compute_metrics.sh "${row_opts[@]}" --llr true --bootstrap-draws 0 $trials ${scores}_${list}_llr  # Cllr, actDCF
       done

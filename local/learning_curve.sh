@@ -10,7 +10,7 @@
 # <exp>/iden_curve_N (identification):
 #   verification:   N of the verification-training speakers; run.sh's stages 4-8 (CNN softmax and joint,
 #                   GMM-UBM, i-vector + PLDA) scored on the same test trials; the identification split
-#                   is left as it is. --cnn-config default conf/cnn_demo.conf.
+#                   is left as it is. --cnn-config default conf/cnn_demo.conf (no speed perturbation).
 #   identification: N of the identification speakers, each with all its iden_split.txt utterances
 #                   (train / validation / test: fewer classes, the same utterances per class); run.sh's
 #                   stages 2-3 (CNN softmax and joint) and the i-vector SVMs of stage 8 on i-vectors of
@@ -73,7 +73,8 @@ for n in $sizes; do
   done
   echo "$0: $n training speakers ($(wc -l < $sub/${split}_spec/utt2spk) utterances): $dir"
   if [ $task = verification ]; then
-    ./run.sh --stage 4 --stop-stage 8 --nj $nj --data $sub --exp $dir --cnn-config ${cnn_config:-conf/cnn_demo.conf} > $dir/run.log 2>&1
+    ./run.sh --stage 4 --stop-stage 8 --nj $nj --data $sub --exp $dir --cnn-config ${cnn_config:-conf/cnn_demo.conf} \
+      --speed-perturb false > $dir/run.log 2>&1
   else
     ./run.sh --stage 2 --stop-stage 3 --nj $nj --data $sub --exp $dir \
       --cnn-iden-config ${cnn_config:-conf/cnn_demo_iden.conf} > $dir/run.log 2>&1

@@ -41,6 +41,16 @@ def test_stages_0_and_1_on_the_demo_corpus(tmp_path):
     assert mfcc[utt].shape[1] == 13 and vad[utt].shape == (mfcc[utt].shape[0],)
     assert 0.3 < vad[utt].mean() < 1.0
     assert len(validate_data_dir(data / "veri_val_spec").speakers) == 32
+    # The verification networks' training data: veri_train and its 0.9x / 1.1x copies as new speakers,
+    # each copy's spectrogram 1/factor times as long.
+    sp = validate_data_dir(data / "veri_train_sp_spec", need_feats=True)
+    assert len(sp.utts) == 3 * 384 and len(sp.speakers) == 3 * 32
+    sp_spec = load_scp(str(data / "veri_train_sp_spec" / "feats.scp"))
+    train_utt = validate_data_dir(data / "veri_train").utts[0]
+    np.testing.assert_array_equal(sp_spec[train_utt], spec[train_utt])
+    for factor in (0.9, 1.1):
+        frames = sp_spec[f"sp{factor:g}-{train_utt}"].shape[0]
+        assert abs(frames - spec[train_utt].shape[0] / factor) <= 2, (factor, frames)
 
     # Rerunning stage 1 alone overwrites cleanly and gives the same features.
     before = open(data / "all_spec" / "feats.scp").read()
