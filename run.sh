@@ -80,19 +80,23 @@ case $speed_perturb in
 esac
 
 announce() { echo "=== stage $1: $2 ($(date +%T))"; }
-# A stage needing a split that stage 0 could not make (see its WARNING lines) stops before any work.
+# A stage needing a split that stage 0 could not make (see its WARNING lines) stops before any work;
+# such a split is named before one that stage 1 has yet to make, since rerunning stage 1 would not help.
 require_split() {
-  local d split
-  for d in "$@"; do
-    [ ! -s "$d/utt2spk" ] || continue
-    split=${d##*/}; split=${split%_spec}; split=${split%_mfcc}
-    if [ -s "$data/$split/utt2spk" ] || [[ $split == *_sp && -s $data/${split%_sp}/utt2spk ]]; then
-      echo "$0: this stage needs $d: run stage 1 (features) first" >&2
-    else
-      echo "$0: this stage needs $d, but stage 0 could not make $data/$split from $corpus_root" \
-        "${train_corpus_root:+and $train_corpus_root }(see its WARNING lines)" >&2
-    fi
-    exit 1
+  local d split pass
+  for pass in corpus features; do
+    for d in "$@"; do
+      [ ! -s "$d/utt2spk" ] || continue
+      split=${d##*/}; split=${split%_spec}; split=${split%_mfcc}
+      if [ -s "$data/$split/utt2spk" ] || [[ $split == *_sp && -s $data/${split%_sp}/utt2spk ]]; then
+        [ $pass = features ] || continue
+        echo "$0: this stage needs $d: run stage 1 (features) first" >&2
+      else
+        echo "$0: this stage needs $d, but stage 0 could not make $data/$split from $corpus_root" \
+          "${train_corpus_root:+and $train_corpus_root }(see its WARNING lines)" >&2
+      fi
+      exit 1
+    done
   done
 }
 # The trial lists of a test dir (vox1_O, vox1_E_clean, ...: its trials_<list> files); none is an error.

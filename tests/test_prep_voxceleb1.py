@@ -319,7 +319,9 @@ def test_test_only_corpora_prepare_what_they_can(tmp_path, caplog):
                               "--data", str(data), "--exp", str(tmp_path / "exp")], cwd=ROOT, capture_output=True, text=True)
         assert out.returncode == 1, out.stdout + out.stderr
         return out.stderr
-    assert f"needs {data}/iden_train_spec: run stage 1 (features) first" in run_stage(2)
+    assert f"needs {data}/iden_test_spec: run stage 1 (features) first" in run_stage(3)
+    # Stage 2 lacks iden_train_spec (stage 1 makes it) and iden_val (no stage can): it names the latter.
+    assert f"needs {data}/iden_val_spec, but stage 0 could not make {data}/iden_val" in run_stage(2)
     for d in ("iden_train", "iden_test", "veri_train"):  # what stage 1 makes of the splits there are
         shutil.copytree(data / d, data / f"{d}_spec")
     for stage, missing in ((2, "iden_val"), (4, "veri_val"), (6, "veri_test")):

@@ -75,9 +75,13 @@ def test_stages_0_1_run_as_slurm_jobs(recipe):
     assert len(shapes) == 4 * 12 and all(rows > 100 for rows, _ in shapes.values())
     assert len({cols for _, cols in shapes.values()}) == 1
     assert (recipe / "data" / "veri_test_mfcc" / "trials").stat().st_size > 0
-    for step in ("make_spectrogram", "make_mfcc", "make_vad"):
+    # Each feature step ran as one two-task array per data dir: all utterances, and (spectrograms only)
+    # the speed-perturbed copies of the verification training set.
+    expected = {"make_spectrogram": ["make_spec_all_spec", "make_spec_veri_train_sp_spec"],
+                "make_mfcc": ["make_mfcc_all_mfcc"], "make_vad": ["vad_all_mfcc"]}
+    for step, names in expected.items():
         logs = sorted((recipe / "exp" / step / "log").glob("*.[12].log"))
-        assert len(logs) == 2, step
+        assert [log.name for log in logs] == [f"{name}.{job}.log" for name in names for job in (1, 2)], step
         for log in logs:
             assert "# Ended (code 0)" in log.read_text()
             records = job_records(slurm_job(log))
