@@ -87,8 +87,8 @@ require_split() {
   for pass in corpus features; do
     for d in "$@"; do
       [ ! -s "$d/utt2spk" ] || continue
-      split=${d##*/}; split=${split%_spec}; split=${split%_mfcc}
-      if [ -s "$data/$split/utt2spk" ] || [[ $split == *_sp && -s $data/${split%_sp}/utt2spk ]]; then
+      split=${d##*/}; split=${split%_spec}; split=${split%_mfcc}; split=${split%_sp}  # the stage-0 split it comes from
+      if [ -s "$data/$split/utt2spk" ]; then
         [ $pass = features ] || continue
         echo "$0: this stage needs $d: run stage 1 (features) first" >&2
       else
