@@ -143,7 +143,9 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
   fi
 fi
 
-cnn_losses="softmax:0 joint:5"   # name:center-loss weight (lambda); softmax = lambda 0
+# name:center-loss weight (lambda): softmax is lambda 0; joint (empty) takes --center-loss-weight from its
+# config (--cnn-config, --cnn-iden-config), so a conf file chooses the joint system's lambda.
+cnn_losses="softmax:0 joint:"
 networks="b"
 [ "$network_a" = true ] && networks="b a"
 # Verification systems (stages 4-6), name:lambda:ndims (ndims empty: the config's): Network B softmax,
@@ -180,8 +182,9 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   require_split $data/iden_train_spec $data/iden_val_spec
   for net in $networks; do
     for loss in $cnn_losses; do
+      lambda=${loss#*:}
       bg_run $cnn_jobs steps/train_cnn.sh --cmd "$cnn_cmd" --num-gpus $num_gpus --num-nodes $num_nodes \
-        --config $cnn_iden_config --network $net --center-loss-weight ${loss#*:} "${noise_opt[@]}" \
+        --config $cnn_iden_config --network $net ${lambda:+--center-loss-weight $lambda} "${noise_opt[@]}" \
         $data/iden_train_spec $data/iden_val_spec $exp/cnn_${net}_${loss%:*}_iden
     done
   done
@@ -205,7 +208,7 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   for system in "${veri_systems[@]}"; do
     IFS=: read -r name lambda nd <<< "$system"
     bg_run $cnn_jobs steps/train_cnn.sh --cmd "$cnn_cmd" --num-gpus $num_gpus --num-nodes $num_nodes \
-      --config $cnn_config --network b --center-loss-weight $lambda ${nd:+--ndims $nd} "${noise_opt[@]}" \
+      --config $cnn_config --network b ${lambda:+--center-loss-weight $lambda} ${nd:+--ndims $nd} "${noise_opt[@]}" \
       $data/${veri_train_cnn}_spec $data/veri_val_spec $exp/${name}_veri
   done
   bg_wait || exit 1
