@@ -21,7 +21,8 @@ import torch
 
 from pyspk.io.kaldi_table import ArkScpWriter
 from pyspk.io.tables import write_table
-from pyspk.nnet.train import Trainer, TrainOptions
+from pyspk.nnet.train import Trainer
+from pyspk.nnet.train_options import TrainOptions
 
 NETWORKS = {  # name -> options (the rest from TrainOptions' defaults)
     "demo": dict(network="B", width=0.125, batch_size=16, crop_frames=201),  # conf/cnn_demo.conf

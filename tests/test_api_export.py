@@ -22,7 +22,8 @@ from pyspk.io.tables import read_table, write_table
 from pyspk.nnet.checkpoint import load_model_and_head
 from pyspk.nnet.extract import extract_embeddings
 from pyspk.nnet.identify import identification_accuracy
-from pyspk.nnet.train import Trainer, TrainOptions
+from pyspk.nnet.train import Trainer
+from pyspk.nnet.train_options import TrainOptions
 
 CORPUS = os.path.join(ROOT, "egs", "demo", "corpus")
 SPEAKERS = ("so0001", "so0036", "so0075")

@@ -155,7 +155,8 @@ def test_training_from_audio_follows_training_from_features(tmp_path):
     """--feature-source audio end to end: without noise, one epoch from the audio gives the weights that
     one epoch from the stored features gives (the same crops, the spectrogram made by the front end)."""
     from pyspk.nnet.checkpoint import load_checkpoint
-    from pyspk.nnet.train import Trainer, TrainOptions
+    from pyspk.nnet.train import Trainer
+    from pyspk.nnet.train_options import TrainOptions
     speakers = sorted(os.listdir(CORPUS))[:4]
     files = {s: sorted(os.listdir(f"{CORPUS}/{s}/s0"))[:4] for s in speakers}
     make_data_dir(tmp_path / "train", {f"{s}-{f[:-5]}": f"{s}/s0/{f}" for s in speakers for f in files[s][:3]})

@@ -15,7 +15,8 @@ from pyspk.io.kaldi_table import ArkScpWriter
 from pyspk.io.tables import read_map, read_table, write_map
 from pyspk.nnet.checkpoint import CheckpointError, load_checkpoint
 from pyspk.nnet.data import FeatureError
-from pyspk.nnet.train import Trainer, TrainOptions
+from pyspk.nnet.train import Trainer
+from pyspk.nnet.train_options import TrainOptions
 
 SPEAKERS = ["so0001", "so0036", "so0075", "so0482"]
 

@@ -24,7 +24,8 @@ from pyspk.nnet.checkpoint import CheckpointError, load_checkpoint, load_model_a
 from pyspk.nnet.data import EpochBatchSampler, FeatureError, TrainCrops, length_batches
 from pyspk.nnet.identify import identification_accuracy
 from pyspk.nnet.noise import NoiseInjector, mix_at_snr
-from pyspk.nnet.train import Trainer, TrainOptions
+from pyspk.nnet.train import Trainer
+from pyspk.nnet.train_options import TrainOptions
 
 CORPUS = os.path.join(ROOT, "egs", "demo", "corpus")
 SPEAKERS = ["so0001", "so0036", "so0075", "so0482", "so1012", "so1092", "so2036", "so3002"]

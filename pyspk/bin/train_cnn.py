@@ -12,7 +12,8 @@ import sys
 from pyspk.bin.options import format_config, parse_options, run_command, setup_logging
 from pyspk.io.atomic import atomic_write
 from pyspk.nnet.losses import head_options, load_loss
-from pyspk.nnet.train import Trainer, TrainOptions
+from pyspk.nnet.train import Trainer
+from pyspk.nnet.train_options import TrainOptions
 from pyspk.nnet.vgg import build_model, count_parameters
 
 logger = logging.getLogger(__name__)

@@ -1,15 +1,13 @@
 """Training of the VGG speaker networks: a classification loss (+ center loss) with Adam on random crops.
 
 One process on CPU or one GPU, or DDP when launched by ``torchrun`` (``WORLD_SIZE`` > 1): the same
-command either way. After every epoch all processes validate (full-length identification accuracy on
-the validation data, each process a share of the utterances) and rank 0 writes ``<exp>/last.pt`` (full
-training state) and ``<exp>/final.pt`` (the best model by validation accuracy). With
-``--average-last K``, rank 0 also keeps the model of each of the last K epochs (``epoch_N.pt``) and,
-after the last epoch, final.pt becomes their average (validated and logged beside the best single
-epoch, which then only serves an interrupted run). The per-epoch seeding of every random generator
-from (seed, epoch, rank) and the per-step schedules make ``--resume true`` continue exactly as an
-uninterrupted run would. Every option the paper does not use (schedules, SpecAugment, margin losses,
-averaging, weight decay) is off by default.
+command either way; the options are :class:`pyspk.nnet.train_options.TrainOptions`. After every epoch
+all processes validate (full-length identification accuracy on the validation data, each process a
+share of the utterances) and rank 0 writes the exp dir's checkpoints (``last.pt``: full training state;
+``final.pt``: the best model by validation accuracy, or with ``--average-last K`` the average of the
+last K epochs' models, validated and logged beside the best single epoch; pyspk.nnet.epoch_checkpoints).
+The per-epoch seeding of every random generator from (seed, epoch, rank) and the per-step schedules
+make ``--resume true`` continue exactly as an uninterrupted run would.
 """
 import dataclasses
 import datetime
@@ -26,10 +24,10 @@ from pyspk.io.datadir import DataDir
 from pyspk.io.tables import write_table
 from pyspk.nnet.audio_crops import AudioCrops
 from pyspk.nnet.augment import spec_augment
-from pyspk.nnet.averaging import average_states
-from pyspk.nnet.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from pyspk.nnet.checkpoint import CheckpointError, load_checkpoint, rng_state, set_rng_state
 from pyspk.nnet.data import EpochBatchSampler, TrainCrops, read_feats_scp
 from pyspk.nnet.distributed import init_distributed
+from pyspk.nnet.epoch_checkpoints import EpochCheckpoints
 from pyspk.nnet.identify import identification_ranks
 from pyspk.nnet.losses import JointLoss, head_options
 from pyspk.nnet.noise import NoiseInjector
@@ -38,52 +36,6 @@ from pyspk.nnet.schedule import center_loss_weight, learning_rate
 from pyspk.nnet.vgg import build_model, count_parameters
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass
-class TrainOptions:
-    """Train a VGG speaker network (Yadav & Rai 2018) on spectrogram features."""
-    network: str = "B"                 # VGG config: A or B
-    ndims: int = 128                    # bottleneck (embedding) size
-    width: float = 1.0                  # channel multiplier (1.0 = the paper's network)
-    dropout: float = 0.4                # before the bottleneck and before the softmax classifier
-    loss: str = "softmax"               # classification loss: softmax (the paper) | am_softmax | aam_softmax
-    margin: float = 0.2                 # AM-softmax (cosine) / AAM-softmax (radians) margin
-    scale: float = 30.0                 # AM/AAM-softmax scale s
-    center_loss_weight: float = 5.0     # lambda; 0 = no center loss
-    center_rate: float = 0.5            # alpha, the centres' update rate
-    center_loss_warmup_epochs: float = 0.0  # ramp lambda up linearly over these epochs (0: off)
-    epochs: int = 30
-    batch_size: int = 128               # global batch (split over DDP processes)
-    learning_rate: float = 0.001        # Adam, other settings default
-    lr_schedule: str = "constant"       # constant | cosine | step (after the warm-up)
-    warmup_epochs: float = 0.0          # linear learning-rate warm-up (0: off)
-    min_learning_rate: float = 0.0      # floor of the cosine and step schedules
-    lr_decay_epochs: float = 10.0       # step schedule: multiply by --lr-decay-factor every N epochs
-    lr_decay_factor: float = 0.1
-    weight_decay: float = 0.0           # Adam's L2 penalty on every weight (0: off, the paper)
-    spec_augment: bool = False          # zero random frequency / time stripes of each crop
-    freq_masks: int = 1                 # SpecAugment: frequency stripes per crop
-    freq_mask_width: int = 16           # at most this many bins each
-    time_masks: int = 1                 # SpecAugment: time stripes per crop
-    time_mask_width: int = 10           # at most this many frames each
-    average_last: int = 0               # final.pt = mean of the last K epochs' models (0: best epoch)
-    crop_frames: int = 301              # 3 s at a 10 ms hop
-    short_utterances: str = "error"     # utterances shorter than the crop: error | pad | skip
-    noise_prob: float = 0.5             # probability of noise injection per crop
-    snr_min: float = 5.0                # dB
-    snr_max: float = 20.0               # dB
-    noise_data: str = ""                # optional data dir of noise spectrograms (e.g. MUSAN)
-    feature_source: str = "feats"       # feats: stored feats.scp | audio: wav.scp, spectrogram on the device
-    num_workers: int = 4                # data loader processes (0 = in the training process)
-    seed: int = 777
-    resume: bool = False                # continue from <exp>/last.pt when it exists
-    log_every: int = 20                 # steps between progress lines (the only host-device syncs)
-    device: str = "auto"                # auto | cpu | cuda
-    bf16: bool = True                   # bf16 autocast of the network on CUDA (ignored on CPU)
-    compile: bool = False               # torch.compile the network for training
-    sync_bn: bool = False               # synchronised BatchNorm over DDP processes (small per-GPU batches)
-    max_frames: int = 0                 # padded frames per validation batch (0: auto, 40000 on GPU)
 
 
 def _seed(*parts):
@@ -167,11 +119,11 @@ class Trainer:
         self.optimizer = torch.optim.Adam([*self.model.parameters(), *self.objective.parameters()],
                                           lr=opts.learning_rate, weight_decay=opts.weight_decay)
         self.epoch, self.step, self.best, self.resumes = 0, 0, (-1.0, 0), []
-        last = os.path.join(exp_dir, "last.pt")
-        if opts.resume and os.path.exists(last):
-            self._restore(last)
+        self.checkpoints = EpochCheckpoints(exp_dir, opts.average_last)
+        if opts.resume and os.path.exists(self.checkpoints.last):
+            self._restore(self.checkpoints.last)
         elif opts.resume:
-            logger.info(f"--resume: no {last} yet, starting from scratch")
+            logger.info(f"--resume: no {self.checkpoints.last} yet, starting from scratch")
         network = _Network(torch.compile(self.model) if opts.compile else self.model, self.objective,
                            self.cuda and opts.bf16)
         self.net = network
@@ -309,9 +261,6 @@ class Trainer:
         if self.world > 1:
             dist.barrier()
 
-    def _epoch_path(self, epoch):
-        return os.path.join(self.exp_dir, f"epoch_{epoch}.pt")
-
     def _log_and_save(self, loss, accuracy, top1, n, seconds):
         improved = top1 > self.best[0]
         if improved:
@@ -319,31 +268,17 @@ class Trainer:
         logger.info(f"epoch {self.epoch}/{self.opts.epochs}: train loss {loss:.4f} accuracy {accuracy:.2f}% "
                     f"({seconds:.1f} s); validation top-1 {top1:.2f}% of {n} utterances"
                     f"{' (best so far)' if improved else f'; best {self.best[0]:.2f}% at epoch {self.best[1]}'}")
-        if improved:
-            save_checkpoint(os.path.join(self.exp_dir, "final.pt"), self._state(full=False))
-        if self.opts.average_last > 0:
-            save_checkpoint(self._epoch_path(self.epoch), self._state(full=False))
-            stale = self._epoch_path(self.epoch - self.opts.average_last)
-            if os.path.exists(stale):
-                os.unlink(stale)
-        save_checkpoint(os.path.join(self.exp_dir, "last.pt"), self._state(full=True))
+        self.checkpoints.save_epoch(self.epoch, improved, self._state(full=False), self._state(full=True))
 
     def _average(self):
         """final.pt = the mean of the saved models of the last ``average_last`` epochs, validated."""
-        first = max(1, self.epoch - self.opts.average_last + 1)
-        epochs = [e for e in range(first, self.epoch + 1) if os.path.exists(self._epoch_path(e))]
-        if len(epochs) < self.epoch - first + 1:
-            logger.warning(f"--average-last {self.opts.average_last}: only epochs {epochs} were saved; "
-                           f"averaging those")
-        states = [load_checkpoint(self._epoch_path(e)) for e in epochs]
-        self.model.load_state_dict(average_states([s["model"] for s in states]))
-        self.objective.load_state_dict(average_states([s["loss"] for s in states]))
+        epochs, model, loss = self.checkpoints.average(self.epoch)
+        self.model.load_state_dict(model)
+        self.objective.load_state_dict(loss)
         top1, n = self.validate()
         what = f"average of epochs {epochs[0]}-{epochs[-1]}"
         if self.rank == 0:
-            state = self._state(full=False)
-            state["averaged_epochs"] = epochs
-            save_checkpoint(os.path.join(self.exp_dir, "final.pt"), state)
+            self.checkpoints.save_average(self._state(full=False), epochs)
             logger.info(f"final.pt = {what}: validation top-1 {top1:.2f}% of {n} utterances "
                         f"(best single epoch {self.best[0]:.2f}% at epoch {self.best[1]})")
         self._barrier()
