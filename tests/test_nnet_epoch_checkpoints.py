@@ -11,7 +11,8 @@ from pyspk.nnet.epoch_checkpoints import EpochCheckpoints
 
 
 def states(epoch):
-    """A model and a loss state whose float weights are the epoch number (so a mean is checkable)."""
+    """The checkpoint dicts of ``epoch`` without / with the optimiser state (as the trainer passes them),
+    their float weights the epoch number (so that a mean is checkable)."""
     model = {"conv.weight": torch.full((2, 3), float(epoch)), "bn.num_batches_tracked": torch.tensor(epoch)}
     loss = {"center.centers": torch.full((4, 2), 10.0 * epoch)}
     light = {"arch": {"config": "B"}, "objective": {"head": "softmax"}, "speakers": ["a", "b"],
@@ -22,8 +23,7 @@ def states(epoch):
 def test_keeps_the_last_k_epochs_and_averages_them(tmp_path):
     keeper = EpochCheckpoints(str(tmp_path), average_last=2)
     for epoch, improved in ((1, True), (2, False), (3, True), (4, False)):
-        model_state, full_state = states(epoch)
-        keeper.save_epoch(epoch, improved, model_state, full_state)
+        keeper.save_epoch(epoch, improved, *states(epoch))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch_3.pt", "epoch_4.pt", "final.pt", "last.pt"]
     assert load_checkpoint(str(tmp_path / "final.pt"))["model"]["conv.weight"][0, 0] == 3.0  # the best epoch
     assert load_checkpoint(str(tmp_path / "last.pt"))["optimizer"] == {"step": 4}
