@@ -11,7 +11,8 @@
 #   ./run.sh --corpus-root /data/VoxCeleb1 --train-corpus-root /data/VoxCeleb2 ...   # train on VoxCeleb2 dev,
 #            # test on VoxCeleb1 (all speakers): every trial list in the corpus root (vox1_O, vox1_E, vox1_H, ...)
 #
-# Stages: 0 data dirs | 1 features | 2 CNN training for identification | 3 CNN identification |
+# Stages: 0 data dirs | 1 features | 2 CNN training for identification | 3 CNN identification
+#         (the network's classifier; SVMs on its embeddings) |
 #         4 CNN training for verification | 5 embeddings | 6 scoring (cosine, AS-norm, PLDA) and
 #         calibration | 7 GMM-UBM | 8 i-vector + PLDA / SVM | 9 results table, DET plot, the paper's tables
 # Results of the last run on the demo corpus: see README.md ("Results").
@@ -106,6 +107,18 @@ trial_lists_in() {
   [ -n "$names" ] || { echo "$0: no trial list (trials_<name>) in $1" >&2; exit 1; }
   echo $names
 }
+# Identification SVMs on <vectors> (ivector.scp | xvector.scp) of the dirs <vec-prefix>iden_{train,val,test},
+# as RESULTS rows <system>_svm (plain) and <system>_plda_svm (LDA + PLDA-projected: the paper's back-end),
+# with the LDA dim of <plda-conf>; <config-used> is recorded with the rows.
+identify_with_svms() {  # <system> <vectors> <vec-prefix> <plda-conf> <config-used>
+  local projection lda_dim
+  lda_dim=$(awk -F= '/^--lda-dim=/ {print $2+0}' $4)
+  for projection in none plda; do
+    steps/identify_svm.sh --exp-root $exp --system ${1}$([ $projection = plda ] && echo _plda)_svm \
+      --vectors $2 --projection $projection --lda-dim "$lda_dim" --listed-data $data/iden_test \
+      "${recorded[@]}" --config-used "$5 $4" ${3}iden_train ${3}iden_val ${3}iden_test
+  done
+}
 splits="iden_train iden_val iden_test veri_train veri_test"
 noise_opt=()
 [ -n "$noise_data" ] && noise_opt=(--noise-data "$noise_data")
@@ -192,12 +205,17 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
-  announce 3 "CNN identification: top-1 / top-5 on the identification test split"
-  require_split $data/iden_test_spec
+  announce 3 "CNN identification: top-1 / top-5 on the identification test split, by the network's classifier (the paper's) and by SVMs on its embeddings"
+  require_split $data/iden_train_spec $data/iden_val_spec $data/iden_test_spec
   for net in $networks; do
     for loss in $cnn_losses; do
-      steps/identify_cnn.sh --exp-root $exp --system cnn_${net}_${loss%:*} --listed-data $data/iden_test \
-        "${recorded[@]}" --config-used $cnn_iden_config $exp/cnn_${net}_${loss%:*}_iden $data/iden_test_spec
+      name=cnn_${net}_${loss%:*}
+      steps/identify_cnn.sh --exp-root $exp --system $name --listed-data $data/iden_test \
+        "${recorded[@]}" --config-used $cnn_iden_config $exp/${name}_iden $data/iden_test_spec
+      for x in iden_train iden_val iden_test; do
+        steps/extract_embeddings.sh --nj $nj --cmd "$cuda_cmd" $exp/${name}_iden $data/${x}_spec $exp/${name}_iden/xvectors_$x
+      done
+      identify_with_svms $name xvector.scp $exp/${name}_iden/xvectors_ ${cnn_plda_config:-$plda_config} $cnn_iden_config
     done
   done
 fi
@@ -295,12 +313,7 @@ if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
       $data/veri_test_mfcc/trials_$list $exp/scores/ivector_plda_$list
   done
   # Identification: SVMs on the i-vectors, and on the i-vectors projected by LDA + PLDA (fitted on iden_train).
-  for system in ivector_svm:none ivector_plda_svm:plda; do
-    steps/identify_svm.sh --exp-root $exp --system ${system%:*} --projection ${system#*:} \
-      --lda-dim "$(awk -F= '/^--lda-dim=/ {print $2+0}' $plda_config)" --listed-data $data/iden_test \
-      "${recorded[@]}" --config-used "$ivector_config $plda_config" \
-      $exp/ivectors_iden_train $exp/ivectors_iden_val $exp/ivectors_iden_test
-  done
+  identify_with_svms ivector ivector.scp $exp/ivectors_ $plda_config $ivector_config
 fi
 
 if [ $stage -le 9 ] && [ $stop_stage -ge 9 ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Embeddings of every utterance of a data dir: the bottleneck (before dropout) of <exp-dir>/final.pt,
 # full-length utterances batched by similar length. Works on any spectrogram data dir.
-# Writes <xvector-dir>/{xvector.scp, xvector.JOB.ark, spk_xvector.scp, spk_xvector.ark, log/extract.JOB.log}.
+# Writes <xvector-dir>/{xvector.scp, xvector.JOB.ark, spk_xvector.scp, spk_xvector.ark, log/extract.JOB.log}
+# and copies of the data dir's utt2spk and spk2utt (the speaker labels that go with the vectors).
 # Previous xvector.scp / spk_xvector.scp are moved to <xvector-dir>/.backup first; xvector.scp appears
 # only after every job succeeded, then spk_xvector.scp: a killed or failed run leaves no scp that mixes
 # two runs. One run at a time on <xvector-dir> (utils/lock.sh).
@@ -38,6 +39,7 @@ $cmd JOB=1:$nj "$dir/log/extract.JOB.log" \
   python -m pyspk.bin.extract_embeddings --job JOB --max-frames "$max_frames" --device "$device" \
     "$exp/final.pt" "$data/split$nj/JOB" "$dir"
 
+cp "$data/utt2spk" "$data/spk2utt" "$dir/"
 for j in $(seq 1 "$nj"); do cat "$dir/xvector.$j.scp"; done | sort > "$dir/xvector.scp.tmp"
 mv "$dir/xvector.scp.tmp" "$dir/xvector.scp"
 python -m pyspk.bin.extract_embeddings --speaker-means true "$exp/final.pt" "$data" "$dir" \

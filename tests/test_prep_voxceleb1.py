@@ -313,18 +313,19 @@ def test_test_only_corpora_prepare_what_they_can(tmp_path, caplog):
     for d in ("iden_train", "iden_test", "veri_train"):
         validate_data_dir(data / d)
 
-    # run.sh: stage 2 needs iden_val, stage 4 veri_val, stage 6 veri_test: each stops before any work.
+    # run.sh: stages 2-3 need iden_val, stage 4 veri_val, stage 6 veri_test: each stops before any work.
     def run_stage(stage):
         out = subprocess.run(["./run.sh", "--stage", str(stage), "--stop-stage", str(stage), "--corpus-root", corpus,
                               "--data", str(data), "--exp", str(tmp_path / "exp")], cwd=ROOT, capture_output=True, text=True)
         assert out.returncode == 1, out.stdout + out.stderr
         return out.stderr
-    assert f"needs {data}/iden_test_spec: run stage 1 (features) first" in run_stage(3)
+    # Stage 3 (whose SVMs choose C on iden_val) names the split no stage can make before the missing features.
+    assert f"needs {data}/iden_val_spec, but stage 0 could not make {data}/iden_val" in run_stage(3)
     # Stage 2 lacks iden_train_spec (stage 1 makes it) and iden_val (no stage can): it names the latter.
     assert f"needs {data}/iden_val_spec, but stage 0 could not make {data}/iden_val" in run_stage(2)
     for d in ("iden_train", "iden_test", "veri_train"):  # what stage 1 makes of the splits there are
         shutil.copytree(data / d, data / f"{d}_spec")
-    for stage, missing in ((2, "iden_val"), (4, "veri_val"), (6, "veri_test")):
+    for stage, missing in ((2, "iden_val"), (3, "iden_val"), (4, "veri_val"), (6, "veri_test")):
         assert f"needs {data}/{missing}_spec, but stage 0 could not make {data}/{missing} from {corpus}" in run_stage(stage)
     assert not (tmp_path / "exp").exists()
 

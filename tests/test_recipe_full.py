@@ -44,6 +44,12 @@ def test_run_sh_end_to_end_with_tiny_models(tmp_path):
     rows = json.load(open(exp / "RESULTS.json"))
     assert {"cnn_b_softmax", "cnn_b_joint", "cnn_b_joint_asnorm", "cnn_b_joint_plda", "gmm_ubm", "ivector_plda",
             "ivector_svm", "ivector_plda_svm"} <= {k.split(":")[0] for k in rows}
+    # Stage 3's SVMs on each identification network's embeddings, after LDA + PLDA at the conf's dim.
+    for loss in ("softmax", "joint"):
+        plain, plda = rows[f"cnn_b_{loss}_svm"], rows[f"cnn_b_{loss}_plda_svm"]
+        assert (plain["dim"], plda["dim"]) == (32, 8), (plain, plda)
+        assert plain["utts_counted"] == plain["utts_listed"] == 88 and 0 <= plda["top1"] <= plda["top5"] <= 100
+        assert "tests/conf/plda_tiny.conf" in plda["config"]
     table = open(exp / "RESULTS").read()
     assert "cnn_b_joint" in table and "ivector_svm" in table and table in out.stdout
     assert (exp / "det.png").stat().st_size > 10_000

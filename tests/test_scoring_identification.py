@@ -10,10 +10,11 @@ from pyspk.bin import identify_cnn, identify_svm
 from pyspk.io.kaldi_table import ArkScpWriter
 
 
-def ivector_dir(path, vectors, speakers):
-    """An extract_ivectors.sh-like dir: ivector.scp for ``vectors`` ({utt: (dim,)}), utt2spk for ``speakers``."""
+def ivector_dir(path, vectors, speakers, name="ivector"):
+    """An extract_ivectors.sh-like dir: <name>.scp for ``vectors`` ({utt: (dim,)}), utt2spk for
+    ``speakers`` (name "xvector": as steps/extract_embeddings.sh writes CNN embeddings)."""
     path.mkdir()
-    with ArkScpWriter(path / "ivector.1.ark", path / "ivector.scp") as w:
+    with ArkScpWriter(path / f"{name}.1.ark", path / f"{name}.scp") as w:
         for utt in sorted(vectors):
             w.write(utt, np.asarray(vectors[utt], dtype=np.float32))
     (path / "utt2spk").write_text("".join(f"{u} {speakers[u]}\n" for u in sorted(speakers)))
@@ -54,6 +55,20 @@ def test_svm_and_plda_svm_record_their_rows(ivectors, tmp_path):
     assert plain["corpus"] == "synthetic" and plda["config"] == "conf/plda.conf"
     assert plain["top1"] >= 90.0 and plda["top1"] >= 90.0, (plain, plda)   # 12 well-separated speakers
     assert plain["top1"] <= plain["top5"] and plda["top1"] <= plda["top5"]
+
+
+def test_svm_reads_the_vectors_it_is_told_to(ivectors, tmp_path):
+    """--vectors xvector.scp: the same SVM on CNN-embedding dirs; without it, the missing
+    ivector.scp is named."""
+    root, dirs = ivectors
+    paths = [ivector_dir(tmp_path / k, *dirs[k], name="xvector") for k in ("train", "val", "test")]
+    exp = tmp_path / "exp"
+    identify_svm.main(["--exp-root", str(exp), "--system", "cnn_b_joint_svm", "--vectors", "xvector.scp", *paths])
+    row = json.loads((exp / "RESULTS.json").read_text())["cnn_b_joint_svm"]
+    assert row["dim"] == 40 and (row["utts_counted"], row["utts_listed"]) == (48, 48)
+    assert row["top1"] >= 90.0, row
+    with pytest.raises(Exception, match=rf"{paths[0]}/ivector.scp"):
+        identify_svm.main(paths)
 
 
 def test_svm_identification_counts_and_fails_on_a_silent_subset(ivectors, tmp_path):
@@ -104,6 +119,6 @@ def test_svm_dirs_of_different_dimension_name_both(ivectors, tmp_path):
     train, val = (ivector_dir(tmp_path / k, *dirs[k]) for k in ("train", "val"))
     vectors, speakers = dirs["test"]
     short = ivector_dir(tmp_path / "test", {u: v[:30] for u, v in vectors.items()}, speakers)
-    with pytest.raises(ValueError, match=rf"{short}/ivector.scp has 30-dimensional i-vectors but "
+    with pytest.raises(ValueError, match=rf"{short}/ivector.scp has 30-dimensional vectors but "
                                          rf"{train}/ivector.scp 40-dimensional"):
         identify_svm.main([train, val, short])

@@ -87,7 +87,7 @@ for s in "${veri_systems[@]}"; do echo "veri ${s%%:*}"; done
 
 def test_every_paper_row_is_a_system_run_sh_builds():
     # The names stage 3 and stages 4-6 use are the ones the block builds.
-    assert "--system cnn_${net}_${loss%:*}" in RUN_SH
+    assert "name=cnn_${net}_${loss%:*}" in RUN_SH and "--system $name " in RUN_SH
     assert RUN_SH.count("${veri_systems[@]}") == 3
     default = run_sh_systems()
     assert default == {("iden", "cnn_b_softmax"), ("iden", "cnn_b_joint"), ("veri", "cnn_b_softmax"),
@@ -95,8 +95,11 @@ def test_every_paper_row_is_a_system_run_sh_builds():
     for table, kind in ((TABLE4, "iden"), (TABLE5, "veri")):
         for row in table.rows:
             if not row.system.startswith("cnn_"):
-                # The baselines are named literally in run.sh (stages 7 and 8), always built.
-                assert re.search(rf"--system {row.system}\b|\b{row.system}:", RUN_SH), row
+                # The baselines are named literally in run.sh (stages 7 and 8), always built; the
+                # identification SVMs as identify_with_svms' system prefix (<prefix>_svm, <prefix>_plda_svm).
+                prefix = re.sub(r"(_plda)?_svm$", "", row.system)
+                assert re.search(rf"--system {row.system}\b|\b{row.system}:|^  identify_with_svms {prefix} ",
+                                 RUN_SH, flags=re.M), row
                 assert row.option == ""
                 continue
             if row.option == "":
