@@ -107,18 +107,6 @@ trial_lists_in() {
   [ -n "$names" ] || { echo "$0: no trial list (trials_<name>) in $1" >&2; exit 1; }
   echo $names
 }
-# Identification SVMs on <vectors> (ivector.scp | xvector.scp) of the dirs <vec-prefix>iden_{train,val,test},
-# as RESULTS rows <system>_svm (plain) and <system>_plda_svm (LDA + PLDA-projected: the paper's back-end),
-# with the LDA dim of <plda-conf>; <config-used> is recorded with the rows.
-identify_with_svms() {  # <system> <vectors> <vec-prefix> <plda-conf> <config-used>
-  local projection lda_dim
-  lda_dim=$(awk -F= '/^--lda-dim=/ {print $2+0}' $4)
-  for projection in none plda; do
-    steps/identify_svm.sh --exp-root $exp --system ${1}$([ $projection = plda ] && echo _plda)_svm \
-      --vectors $2 --projection $projection --lda-dim "$lda_dim" --listed-data $data/iden_test \
-      "${recorded[@]}" --config-used "$5 $4" ${3}iden_train ${3}iden_val ${3}iden_test
-  done
-}
 splits="iden_train iden_val iden_test veri_train veri_test"
 noise_opt=()
 [ -n "$noise_data" ] && noise_opt=(--noise-data "$noise_data")
@@ -177,6 +165,7 @@ recorded=(--corpus "$corpus_root")   # what produced each RESULTS row (steps/sho
 # threads, so two trainings take about the time of one (bench/parallel_training.py). With a GPU here or a
 # cluster launcher, one at a time unless --cnn-jobs says otherwise.
 . utils/background_jobs.sh
+. utils/identify_with_svms.sh   # stages 3 and 8
 cnn_cmd=$cuda_cmd
 if [ -z "$cnn_jobs" ]; then
   cnn_jobs=1
@@ -207,6 +196,7 @@ fi
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
   announce 3 "CNN identification: top-1 / top-5 on the identification test split, by the network's classifier (the paper's) and by SVMs on its embeddings"
   require_split $data/iden_train_spec $data/iden_val_spec $data/iden_test_spec
+  svm_plda_config=${cnn_plda_config:-$plda_config}   # the LDA dim of the SVMs on the CNN embeddings
   for net in $networks; do
     for loss in $cnn_losses; do
       name=cnn_${net}_${loss%:*}
@@ -215,7 +205,8 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
       for x in iden_train iden_val iden_test; do
         steps/extract_embeddings.sh --nj $nj --cmd "$cuda_cmd" $exp/${name}_iden $data/${x}_spec $exp/${name}_iden/xvectors_$x
       done
-      identify_with_svms $name xvector.scp $exp/${name}_iden/xvectors_ ${cnn_plda_config:-$plda_config} $cnn_iden_config
+      identify_with_svms $exp $data/iden_test $name xvector.scp $exp/${name}_iden/xvectors_ $svm_plda_config \
+        "${recorded[@]}" --config-used "$cnn_iden_config $svm_plda_config"
     done
   done
 fi
@@ -313,7 +304,8 @@ if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
       $data/veri_test_mfcc/trials_$list $exp/scores/ivector_plda_$list
   done
   # Identification: SVMs on the i-vectors, and on the i-vectors projected by LDA + PLDA (fitted on iden_train).
-  identify_with_svms ivector ivector.scp $exp/ivectors_ $plda_config $ivector_config
+  identify_with_svms $exp $data/iden_test ivector ivector.scp $exp/ivectors_ $plda_config \
+    "${recorded[@]}" --config-used "$ivector_config $plda_config"
 fi
 
 if [ $stage -le 9 ] && [ $stop_stage -ge 9 ]; then

@@ -34,6 +34,7 @@ nj=2
 help_message="Usage: $0 [--task verification|identification] [--data DIR] [--exp DIR] [--sizes 'N ...']
   [--cnn-config FILE] [--ivector-extractor DIR] [--plda-config FILE] [--nj N]"
 . utils/parse_options.sh
+. utils/identify_with_svms.sh
 [ $# -eq 0 ] || { echo "$help_message" >&2; exit 1; }
 case $task in
   verification)   split=veri_train prefix=curve
@@ -81,11 +82,7 @@ for n in $sizes; do
     for x in iden_train iden_val iden_test; do
       steps/extract_ivectors.sh --nj $nj $ivector_extractor $sub/${x}_mfcc $dir/ivectors_$x >> $dir/run.log 2>&1
     done
-    lda_dim=$(awk -F= '/^--lda-dim=/ {print $2+0}' $plda_config)
-    for system in ivector_svm:none ivector_plda_svm:plda; do   # as run.sh's stage 8
-      steps/identify_svm.sh --exp-root $dir --system ${system%:*} --projection ${system#*:} --lda-dim "$lda_dim" \
-        --listed-data $sub/iden_test $dir/ivectors_iden_train $dir/ivectors_iden_val $dir/ivectors_iden_test >> $dir/run.log 2>&1
-    done
+    identify_with_svms $dir $sub/iden_test ivector ivector.scp $dir/ivectors_ $plda_config >> $dir/run.log 2>&1  # as run.sh's stage 8
   fi
   steps/show_results.sh $dir > /dev/null
 done

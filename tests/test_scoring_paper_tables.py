@@ -98,7 +98,7 @@ def test_every_paper_row_is_a_system_run_sh_builds():
                 # The baselines are named literally in run.sh (stages 7 and 8), always built; the
                 # identification SVMs as identify_with_svms' system prefix (<prefix>_svm, <prefix>_plda_svm).
                 prefix = re.sub(r"(_plda)?_svm$", "", row.system)
-                assert re.search(rf"--system {row.system}\b|\b{row.system}:|^  identify_with_svms {prefix} ",
+                assert re.search(rf"--system {row.system}\b|\b{row.system}:|^  identify_with_svms \S+ \S+ {prefix} ",
                                  RUN_SH, flags=re.M), row
                 assert row.option == ""
                 continue
