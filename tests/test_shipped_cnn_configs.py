@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 from pyspk.bin.options import parse_options
-from pyspk.nnet.schedule import learning_rate
+from pyspk.nnet.schedule import options_learning_rate
 from pyspk.nnet.train_options import TrainOptions
 
 CONF = pathlib.Path(__file__).resolve().parent.parent / "conf"
@@ -20,8 +20,7 @@ def load(name):
 def rate(opts, epoch, steps_per_epoch=70, last_step=False):
     """The rate of the first (or last) step of 1-based ``epoch``."""
     step = (epoch - 1) * steps_per_epoch + (steps_per_epoch - 1 if last_step else 0)
-    return learning_rate(step, steps_per_epoch, opts.epochs, opts.learning_rate, opts.lr_schedule,
-                         opts.warmup_epochs, opts.min_learning_rate, opts.lr_decay_epochs, opts.lr_decay_factor)
+    return options_learning_rate(opts, step, steps_per_epoch)
 
 
 @pytest.mark.parametrize("name", CNN_CONFS)

@@ -36,6 +36,13 @@ def learning_rate(step, steps_per_epoch, epochs, base_lr, schedule="constant", w
     return base_lr
 
 
+def options_learning_rate(opts, step, steps_per_epoch):
+    """:func:`learning_rate` of step ``step`` as the TrainOptions ``opts`` (--learning-rate,
+    --lr-schedule, --warmup-epochs, ...) set it, for ``steps_per_epoch`` optimiser steps an epoch."""
+    return learning_rate(step, steps_per_epoch, opts.epochs, opts.learning_rate, opts.lr_schedule,
+                         opts.warmup_epochs, opts.min_learning_rate, opts.lr_decay_epochs, opts.lr_decay_factor)
+
+
 def center_loss_weight(step, steps_per_epoch, weight, warmup_epochs=0.0):
     """lambda at optimiser step ``step``: ramped linearly from ``weight / warmup_steps`` to ``weight``
     over ``warmup_epochs`` (0: ``weight`` from the start)."""

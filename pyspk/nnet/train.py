@@ -32,7 +32,7 @@ from pyspk.nnet.identify import identification_ranks
 from pyspk.nnet.losses import JointLoss, head_options
 from pyspk.nnet.noise import NoiseInjector
 from pyspk.nnet.resume import resume_changes
-from pyspk.nnet.schedule import center_loss_weight, learning_rate
+from pyspk.nnet.schedule import center_loss_weight, options_learning_rate
 from pyspk.nnet.vgg import build_model, count_parameters
 
 logger = logging.getLogger(__name__)
@@ -168,8 +168,7 @@ class Trainer:
     def train_step(self, x, y):
         """One optimiser step on a batch already on the device -> (loss, logits), both undetached."""
         opts, steps = self.opts, len(self.sampler)
-        lr = learning_rate(self.step, steps, opts.epochs, opts.learning_rate, opts.lr_schedule,
-                           opts.warmup_epochs, opts.min_learning_rate, opts.lr_decay_epochs, opts.lr_decay_factor)
+        lr = options_learning_rate(opts, self.step, steps)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         if opts.spec_augment:
