@@ -11,6 +11,8 @@
 #                    (each made only when <config-list> trains on it).
 # Then trains every line of <config-list>:   name  train-set  [train_cnn options...]
 #   train-set dev_train | dev_train_sp: verification choice, scored by cosine on dev_test's trials;
+#   train-set dev_train<N> | dev_train<N>_sp: the same on the first N of dev_train's speakers (and their
+#                    copies), validated on theirs: a choice at a smaller scale (e.g. the demo's 32 speakers);
 #   train-set iden_train | iden_train_sp: identification choice, by top-1 on iden_val (all speakers).
 # Writes $exp/tune/<name>/ and the table $exp/tune/RESULTS.<list name> (last-epoch validation top-1;
 # dev EER and minDCF of final.pt, the best epoch by validation top-1 unless --average-last).
@@ -48,7 +50,7 @@ fi
 # Speed-perturbed copies of a set only when the list trains on them.
 if [ $stage -le 1 ]; then
   for x in dev_train iden_train; do
-    awk -v set=${x}_sp '$1 !~ /^#/ && $2 == set {found = 1} END {exit !found}' "$list" || continue
+    awk -v x=$x '$1 !~ /^#/ && $2 ~ "^" x "[0-9]*_sp$" {found = 1} END {exit !found}' "$list" || continue
     keep=false; [ $x = iden_train ] && keep=true
     utils/perturb_data_dir_speed.sh --keep-speakers $keep $data/${x}_spec $data/${x}_sp $feats/audio_$x
     steps/make_spectrogram.sh --nj $nj --spectrogram-config conf/spectrogram.conf \
@@ -60,7 +62,10 @@ fi
 run_config() {  # name train-set options...
   local name=$1 set=$2; shift 2
   local dir=$tune/$name valid=$data/dev_val_spec
-  case $set in iden_train*) valid=$data/iden_val_spec ;; esac
+  case $set in
+    iden_train*) valid=$data/iden_val_spec ;;
+    dev_train[0-9]*) valid=$data/dev_val$(subset_size $set)_spec ;;
+  esac
   rm -rf $dir; mkdir -p $dir
   local start=$SECONDS
   OMP_NUM_THREADS=$threads steps/train_cnn.sh "$@" --num-workers 0 $data/${set}_spec $valid $dir > $dir/run.log 2>&1
@@ -72,7 +77,19 @@ run_config() {  # name train-set options...
   fi
 }
 
+subset_size() { local n=${1#dev_train}; echo ${n%_sp}; }  # dev_train<N>[_sp] -> N
+
 if [ $stage -le 2 ]; then
+  # dev_train<N>[_sp] and dev_val<N>: the first N of dev_train's speakers (and their copies).
+  for set in $(awk '$1 !~ /^#/ && $2 ~ /^dev_train[0-9]+(_sp)?$/ {print $2}' "$list" | sort -u); do
+    n=$(subset_size $set)
+    head -n $n $tune/dev_train.spk > $tune/dev_train$n.spk
+    [ "$(wc -l < $tune/dev_train$n.spk)" -eq $n ] || { echo "$0: $set: dev_train has fewer than $n speakers" >&2; exit 1; }
+    utils/subset_data_dir.sh --spk-list $tune/dev_train$n.spk $data/dev_val_spec $data/dev_val${n}_spec
+    utils/subset_data_dir.sh --spk-list $tune/dev_train$n.spk --with-speed-copies true \
+      $data/${set/$n/}_spec $data/${set}_spec   # from dev_train_spec or dev_train_sp_spec
+  done
+
   while read -r name set options; do
     [[ -z "$name" || "$name" == \#* ]] && continue
     while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done

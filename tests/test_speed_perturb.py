@@ -56,6 +56,14 @@ def test_data_dir_gets_perturbed_copies_as_new_speakers(tmp_path):
             frames = soundfile.info(copy).frames
             assert abs(frames - original / factor) <= 1
             assert abs(float(dur[f"sp{factor:g}-{utt}"]) - frames / 16000) < 1e-3
+    # A subset by original speakers (local/tune_cnn.sh, local/learning_curve.sh) takes their copies along.
+    write_map(tmp_path / "keep", {speakers[0]: "x"})
+    for with_copies, kept in (("true", {p + speakers[0] for p in ("", "sp0.9-", "sp1.1-")}), ("false", {speakers[0]})):
+        out = subprocess.run([os.path.join(ROOT, "utils", "subset_data_dir.sh"), "--spk-list", str(tmp_path / "keep"),
+                              "--with-speed-copies", with_copies, dst.path, str(tmp_path / "part")],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr + out.stdout
+        assert set(DataDir(tmp_path / "part").speakers) == kept
 
 
 def test_keep_speakers_adds_utterances_not_speakers(tmp_path):

@@ -14,6 +14,7 @@ written once as 16-bit FLAC under ``<audio_dir>/sp<f>/``, so the data dir stays 
 """
 import logging
 import os
+import re
 
 import numpy as np
 import soundfile
@@ -39,6 +40,14 @@ def perturb_speed(samples, factor, rate=16000):
 def prefix(factor):
     """Id prefix of a perturbed copy: 0.9 -> "sp0.9-"."""
     return f"sp{factor:g}-"
+
+
+_PREFIX = re.compile(r"^sp[0-9]*\.?[0-9]+-")
+
+
+def original_speaker(spk):
+    """The speaker a copy made with new speakers stands for: "sp0.9-s1" -> "s1"; any other id itself."""
+    return _PREFIX.sub("", spk, count=1)
 
 
 def perturb_data_dir_speed(src, dst, audio_dir, factors=(0.9, 1.1), rate=16000, keep_speakers=False):
