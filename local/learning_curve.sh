@@ -49,7 +49,7 @@ case $task in
                     false) ;;
                     *) echo "$0: --speed-perturb must be true or false, not '$speed_perturb'" >&2; exit 1 ;;
                   esac
-                  copies="iden_train_spec iden_val_spec iden_test_spec iden_train_mfcc iden_val_mfcc iden_test_mfcc veri_test_spec veri_test_mfcc veri_test" ;;
+                  copies="iden_train_spec iden_val_spec iden_test_spec iden_train_mfcc iden_val_mfcc iden_test_mfcc iden_test veri_test_spec veri_test_mfcc veri_test" ;;
   identification) split=iden_train prefix=iden_curve copies=
                   subsets="iden_train_spec iden_val_spec iden_test_spec iden_train_mfcc iden_val_mfcc iden_test_mfcc iden_test"
                   ivector_extractor=${ivector_extractor:-$exp/ivector_extractor}

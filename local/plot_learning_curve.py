@@ -18,7 +18,8 @@ from pyspk import results
 # task -> (RESULTS field, its label, what a figure counted, systems)
 TASKS = {
     "verification": ("eer", "EER (%)", "trials",
-                     ("cnn_b_softmax", "cnn_b_joint", "cnn_b_joint_plda", "gmm_ubm", "ivector_plda")),
+                     ("cnn_b_softmax", "cnn_b_joint", "cnn_b_joint_asnorm", "cnn_b_joint_plda", "gmm_ubm",
+                      "ivector_plda")),
     "identification": ("top1", "top-1 accuracy (%)", "utts",
                        ("cnn_b_softmax", "cnn_b_joint", "ivector_svm", "ivector_plda_svm")),
 }
