@@ -82,6 +82,24 @@ def test_center_loss_value_gradient_and_update_by_hand():
     np.testing.assert_allclose(loss.centers.numpy(), [[2 / 3, 5 / 6], [0.75, 1.0], [2.0, -1.0]], rtol=1e-6)
 
 
+def test_normalised_center_loss_compares_directions_by_hand():
+    loss = load_loss("center_loss", n_classes=2, ndims=2, rate=0.5, normalize=True)
+    loss.centers.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+    x = torch.tensor([[3.0, 4.0], [0.0, 2.0], [-1.0, 0.0]], requires_grad=True)
+    y = torch.tensor([0, 1, 0])
+    value = loss(x, y)
+    # unit vectors (0.6, 0.8), (0, 1), (-1, 0): 1/(2 m) sum ||x_i/|x_i| - c_yi||^2 = (0.8 + 0 + 4) / 6
+    assert value.item() == pytest.approx(0.8)
+    assert loss(5 * x, y).item() == pytest.approx(0.8)  # blind to the embeddings' lengths ...
+    value.backward()
+    np.testing.assert_allclose((x.grad * x).sum(dim=1).detach().numpy(), 0.0, atol=1e-6)  # ... so no radial pull
+    assert x.grad[0].abs().sum() > 0
+    loss.update(x.detach(), y)
+    # class 0: delta = ((1-0.6) + (1+1), (0-0.8) + 0) / 3 = (0.8, -0.8/3); c <- c - 0.5 delta; class 1: at its point
+    np.testing.assert_allclose(loss.centers.numpy(), [[0.6, 0.4 / 3], [0.0, 1.0]], rtol=1e-6)
+    assert JointLoss(2, 2, center_loss_weight=1, center_loss_normalize=True).center.normalize
+
+
 def test_joint_loss_weight_zero_is_plain_softmax():
     torch.manual_seed(1)
     emb, y = torch.randn(6, 3), torch.tensor([0, 1, 2, 3, 0, 1])

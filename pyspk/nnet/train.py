@@ -106,7 +106,8 @@ class Trainer:
         self.arch = dict(config=opts.network, ndims=opts.ndims, width=opts.width, dropout=opts.dropout)
         self.objective_spec = dict(n_classes=len(self.speakers), ndims=opts.ndims, head=opts.loss,
                                    options=head_options(opts.loss, opts.dropout, opts.margin, opts.scale),
-                                   center_loss_weight=opts.center_loss_weight, center_rate=opts.center_rate)
+                                   center_loss_weight=opts.center_loss_weight, center_rate=opts.center_rate,
+                                   center_loss_normalize=opts.center_loss_normalize)
         self.model = build_model(**self.arch)
         if opts.sync_bn and self.world > 1:
             if not self.cuda:

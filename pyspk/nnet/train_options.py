@@ -21,6 +21,7 @@ class TrainOptions:
     center_loss_weight: float = 5.0     # lambda; 0 = no center loss
     center_rate: float = 0.5            # alpha, the centres' update rate
     center_loss_warmup_epochs: float = 0.0  # ramp lambda up linearly over these epochs (0: off)
+    center_loss_normalize: bool = False  # center loss on the L2-normalised embeddings (cosine's vectors)
     epochs: int = 30
     batch_size: int = 128               # global batch (split over DDP processes)
     learning_rate: float = 0.001        # Adam, other settings default

@@ -42,11 +42,12 @@ class JointLoss(nn.Module):
     for this step (its warm-up), and a zero lambda at construction leaves the center loss out entirely.
     """
 
-    def __init__(self, n_classes, ndims, head="softmax", options=None, center_loss_weight=5.0, center_rate=0.5):
+    def __init__(self, n_classes, ndims, head="softmax", options=None, center_loss_weight=5.0, center_rate=0.5,
+                 center_loss_normalize=False):
         super().__init__()
         self.center_loss_weight = center_loss_weight
         self.head = load_loss(head, n_classes, ndims, **(options or {}))
-        self.center = (load_loss("center_loss", n_classes, ndims, rate=center_rate)
+        self.center = (load_loss("center_loss", n_classes, ndims, rate=center_rate, normalize=center_loss_normalize)
                        if center_loss_weight > 0 else None)
 
     def forward(self, embeddings, labels, center_weight=None):
