@@ -21,7 +21,8 @@ TASKS = {
                      ("cnn_b_softmax", "cnn_b_joint", "cnn_b_joint_asnorm", "cnn_b_joint_plda", "gmm_ubm",
                       "ivector_plda")),
     "identification": ("top1", "top-1 accuracy (%)", "utts",
-                       ("cnn_b_softmax", "cnn_b_joint", "ivector_svm", "ivector_plda_svm")),
+                       ("cnn_b_softmax", "cnn_b_joint", "cnn_b_joint_svm", "cnn_b_joint_plda_svm", "ivector_svm",
+                        "ivector_plda_svm")),
 }
 
 
