@@ -40,7 +40,8 @@ done
 mkdir -p "$featdir" "$logdir"
 featdir=$(cd "$featdir" && pwd)   # absolute, so the scp files work from anywhere
 archive=$featdir/raw_${kind}_${name}_$(realpath "$data" | md5sum | cut -c1-8)
-rm -f "$archive".*.ark.tmp* "$archive".*.scp "$logdir/utt2num_frames_$name".*   # of an earlier run
+rm -f "$archive".*.ark.tmp* "$archive".*.scp "$logdir/utt2num_frames_$name".* \
+  "$featdir/.${archive##*/}".*.tmp "$logdir/.utt2num_frames_$name".*.tmp   # of an earlier run, killed ones' temp files too
 "$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj"
 
 # Single-threaded numerics in each job (the parallelism is the jobs); set for the jobs only, as
