@@ -21,8 +21,8 @@ TASKS = {
                      ("cnn_b_softmax", "cnn_b_joint", "cnn_b_joint_asnorm", "cnn_b_joint_plda", "gmm_ubm",
                       "ivector_plda")),
     "identification": ("top1", "top-1 accuracy (%)", "utts",
-                       ("cnn_b_softmax", "cnn_b_joint", "cnn_b_joint_svm", "cnn_b_joint_plda_svm", "ivector_svm",
-                        "ivector_plda_svm")),
+                       ("cnn_b_softmax", "cnn_b_joint", "cnn_b_softmax_svm", "cnn_b_softmax_plda_svm", "cnn_b_joint_svm",
+                        "cnn_b_joint_plda_svm", "ivector_svm", "ivector_plda_svm")),
 }
 
 
@@ -42,13 +42,14 @@ def main():
         rows = {r["system"]: r for r in results.load(d).values() if field in r}
         for system in systems:
             table[system].append(rows.get(system))
-    print(f"{'system':<18}" + "".join(f"{n:>10} spk" for n in sizes) + f"   {counted} counted/listed")
+    width = max(len(s) for s in systems) + 2
+    print(f"{'system':<{width}}" + "".join(f"{n:>10} spk" for n in sizes) + f"   {counted} counted/listed")
     for system, cells in table.items():
         figures = "".join(f"{c[field]:>13.2f}%" if c else f"{'-':>14}" for c in cells)
         counts = ", ".join(f"{c[counted + '_counted']}/{c[counted + '_listed']}" if counted + "_listed" in c
                            else "not recorded" for c in cells if c)
-        print(f"{system:<18}{figures}   {counts}")
-    fig, ax = plt.subplots(figsize=(6, 4))
+        print(f"{system:<{width}}{figures}   {counts}")
+    fig, ax = plt.subplots(figsize=(8, 4))
     for system, cells in table.items():
         points = [(n, c[field]) for n, c in zip(sizes, cells) if c]
         if points:
@@ -59,7 +60,7 @@ def main():
     ax.set_xlabel("training speakers" if args.task == "verification" else "speakers (classes)")
     ax.set_ylabel(label)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")  # beside the lines, not over them
     fig.tight_layout()
     fig.savefig(png, dpi=120)
     print(f"plot_learning_curve: {png}")
