@@ -27,7 +27,8 @@ if [ -f "$data/vad.scp" ]; then mkdir -p "$data/.backup"; mv "$data/vad.scp" "$d
 mkdir -p "$vaddir" "$logdir"
 vaddir=$(cd "$vaddir" && pwd)
 archive=$vaddir/vad_${name}_$(realpath "$data" | md5sum | cut -c1-8)
-rm -f "$archive".*.ark.tmp* "$archive".*.scp "$vaddir/.${archive##*/}".*.tmp   # of an earlier run, killed ones' temp files too
+rm -f "$archive".*.scp   # of an earlier run; and killed jobs' temp files:
+python -m pyspk.bin.remove_stale_temps --prefix true "$archive"
 "$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj"
 
 # Single-threaded numerics in each job (the parallelism is the jobs); set for the jobs only, as

@@ -28,7 +28,7 @@ mkdir -p "$dir/log"
 for f in xvector.scp spk_xvector.scp; do
   if [ -f "$dir/$f" ]; then mkdir -p "$dir/.backup"; mv "$dir/$f" "$dir/.backup/$f"; fi
 done
-rm -f "$dir"/xvector.*.scp "$dir"/*.ark.tmp* "$dir"/.xvector.*.tmp   # of an earlier run, killed ones' temp files too
+rm -f "$dir"/xvector.*.scp   # of an earlier run (utils/lock.sh removed killed jobs' temp files)
 num_utts=$(wc -l < "$data/utt2spk")
 [ "$nj" -le "$num_utts" ] || nj=$num_utts
 "$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj"

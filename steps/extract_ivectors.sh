@@ -25,7 +25,7 @@ mkdir -p "$dir/log"
 dir=$(cd "$dir" && pwd)
 . "$PYSPK_ROOT/utils/lock.sh" "$dir"
 if [ -f "$dir/ivector.scp" ]; then mkdir -p "$dir/.backup"; mv "$dir/ivector.scp" "$dir/.backup/ivector.scp"; fi
-rm -f "$dir"/ivector.[0-9]*.scp "$dir"/*.ark.tmp* "$dir"/.ivector.*.tmp   # of an earlier run, killed ones' temp files too
+rm -f "$dir"/ivector.[0-9]*.scp   # of an earlier run (utils/lock.sh removed killed jobs' temp files)
 "$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj" >/dev/null
 sdata=$data/split$nj
 

@@ -40,8 +40,9 @@ done
 mkdir -p "$featdir" "$logdir"
 featdir=$(cd "$featdir" && pwd)   # absolute, so the scp files work from anywhere
 archive=$featdir/raw_${kind}_${name}_$(realpath "$data" | md5sum | cut -c1-8)
-rm -f "$archive".*.ark.tmp* "$archive".*.scp "$logdir/utt2num_frames_$name".* \
-  "$featdir/.${archive##*/}".*.tmp "$logdir/.utt2num_frames_$name".*.tmp   # of an earlier run, killed ones' temp files too
+rm -f "$archive".*.scp "$logdir/utt2num_frames_$name".*   # of an earlier run; and killed jobs' temp files:
+python -m pyspk.bin.remove_stale_temps --prefix true "$archive"
+python -m pyspk.bin.remove_stale_temps --prefix true "$logdir/utt2num_frames_$name"
 "$PYSPK_ROOT/utils/split_data.sh" "$data" "$nj"
 
 # Single-threaded numerics in each job (the parallelism is the jobs); set for the jobs only, as

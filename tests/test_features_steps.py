@@ -139,21 +139,23 @@ def test_step_killed_half_way_then_rerun(tmp_path):
     assert reached.exists(), "the job never reached the blocking utterance"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert glob.glob(f"{tmp_path}/spec/*.ark.tmp*"), "the job was not caught mid-way"
+    assert glob.glob(f"{tmp_path}/spec/.*.ark.*.tmp"), "the job was not caught mid-way"
     assert not os.path.exists(f"{data}/feats.scp")
     for part in glob.glob(f"{tmp_path}/spec/*.scp"):  # any part scp left points at a complete ark
         assert all(np.isfinite(m).all() for m in load_scp(part).values())
 
     # A job killed inside an atomic write (pyspk.io.atomic) leaves its hidden temp file; whether this
-    # kill caught one depends on timing, so leave one as such a kill would.
-    archive = os.path.basename(glob.glob(f"{tmp_path}/spec/*.ark.tmp*")[0]).split(".")[0]
-    open(f"{tmp_path}/spec/.{archive}.2.scp.k1ll3d.tmp", "w").write("spk1-good2 half-written")
+    # kill caught one of the part scp or of the data dir's files depends on timing, so leave them as
+    # such a kill would.
+    archive = os.path.basename(glob.glob(f"{tmp_path}/spec/.*.ark.*.tmp")[0]).split(".")[1]
+    open(f"{tmp_path}/spec/.{archive}.2.scp.k1ll3d00.tmp", "w").write("spk1-good2 half-written")
+    open(f"{data}/.feats.scp.k1ll3d00.tmp", "w").write("spk1-good2 half-written")
 
     wav["spk1-good1"] = good
     write_map(f"{data}/wav.scp", wav)
     run("steps/make_spectrogram.sh", "--nj", "2", data, f"{tmp_path}/exp", f"{tmp_path}/spec")
     assert open(f"{data}/feats.scp").read() == complete
-    assert not [f for f in os.listdir(f"{tmp_path}/spec") if "tmp" in f]
+    assert not [f for f in os.listdir(f"{tmp_path}/spec") + os.listdir(data) if "tmp" in f]
 
 
 def test_combine_parts_fails_when_nothing_is_usable(tmp_path):

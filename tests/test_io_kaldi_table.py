@@ -1,11 +1,14 @@
 """Kaldi ark/scp writing: byte-compatible (two independent readers) and atomic."""
 import os
+import subprocess
+import sys
 
 import kaldi_native_io
 import kaldiio
 import numpy as np
 import pytest
 
+from pyspk.io.atomic import remove_stale_temps, stale_temps
 from pyspk.io.kaldi_table import ArkScpWriter, KaldiTableError, concatenate_scps, load_scp, read_entry
 
 
@@ -55,6 +58,45 @@ def test_interrupted_writer_leaves_nothing(tmp_path):
             w.write("a", np.ones((3, 2)))
             raise RuntimeError("killed")
     assert os.listdir(tmp_path) == []
+
+
+# A writer SIGKILLed in the middle of writing <out>.ark (its scp not yet begun), as a killed job is.
+_KILLED_WRITER = """
+import os, signal, sys
+import numpy as np
+from pyspk.io.kaldi_table import ArkScpWriter
+with ArkScpWriter(sys.argv[1] + ".ark", sys.argv[1] + ".scp") as w:
+    w.write("a", np.ones((3, 2)))
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _killed_writer(out):
+    proc = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(out)], capture_output=True)
+    assert proc.returncode == -9, proc.stderr
+
+
+def test_a_killed_writers_temp_files_are_found_by_output_and_removed(tmp_path):
+    _killed_writer(tmp_path / "raw_spec_a.1")
+    _killed_writer(tmp_path / "raw_spec_a.2")
+    _killed_writer(tmp_path / "raw_spec_b.1")
+    _write(tmp_path, {"a": np.ones(2)}, name="raw_spec_a.3")   # complete outputs, and a lock: not temps
+    (tmp_path / ".raw_spec_a.lock").write_text("")
+    left = sorted(os.listdir(tmp_path))
+    temps = [f for f in left if f.endswith(".tmp")]
+    assert len(temps) == 3 and all(f.startswith(".raw_spec_") and ".ark." in f for f in temps), left
+
+    a1 = stale_temps(tmp_path / "raw_spec_a.1.ark")          # one file's
+    assert [os.path.basename(p) for p in a1] == [f for f in temps if f.startswith(".raw_spec_a.1.ark.")]
+    assert stale_temps(tmp_path / "raw_spec_a.3.ark") == []   # written completely
+    assert len(stale_temps(tmp_path / "raw_spec_a", prefix=True)) == 2
+    assert len(stale_temps(tmp_path)) == 3                    # a directory: every file directly in it
+
+    removed = remove_stale_temps(tmp_path / "raw_spec_a", prefix=True)
+    assert len(removed) == 2 and not any(os.path.exists(p) for p in removed)
+    assert sorted(os.listdir(tmp_path)) == sorted(set(left) - {os.path.basename(p) for p in removed})
+    assert len(stale_temps(tmp_path)) == 1                    # raw_spec_b's is not raw_spec_a's
+    assert stale_temps(tmp_path / "missing" / "x.ark") == []
 
 
 def test_rewrite_replaces_old_archive_cleanly(tmp_path):

@@ -5,6 +5,8 @@
 # A second step on the same output fails at once: "<output> is being written by pid N (started T)".
 # The kernel releases the lock when its last holder ends, kill -9 included, so the lock of a killed
 # run is taken over by the next one (which says so: its record was not cleared at a normal exit).
+# Holding the lock, the step then removes the temp files that killed atomic writes of <output> left
+# (of the file, or of the files directly in the dir: pyspk.io.atomic.remove_stale_temps).
 pyspk_lock_target=${1:?usage: . utils/lock.sh <output-dir-or-file>}
 pyspk_lock_file=$(dirname "$pyspk_lock_target")/.$(basename "$pyspk_lock_target").lock
 mkdir -p "$(dirname "$pyspk_lock_target")"
@@ -21,4 +23,5 @@ if [ -n "$pyspk_lock_holder" ]; then
   echo "$0: taking over the lock of $pyspk_lock_target from pid ${pyspk_lock_holder% *} (started ${pyspk_lock_holder#* }), which was killed"
 fi
 echo "$$ $(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$pyspk_lock_file"
+python -m pyspk.bin.remove_stale_temps "$pyspk_lock_target"
 trap ': > "$pyspk_lock_file"' EXIT   # a normal exit (success or error) clears the record

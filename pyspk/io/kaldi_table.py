@@ -19,6 +19,7 @@ import kaldiio
 import numpy as np
 
 from pyspk.io import compressed_matrix
+from pyspk.io.atomic import make_temp
 from pyspk.io.tables import read_map, read_table, write_table
 
 
@@ -238,15 +239,15 @@ class ArkScpWriter:
     def __init__(self, ark_path, scp_path, compress=False):
         self.ark_path = os.fspath(ark_path)
         self.scp_path = os.fspath(scp_path)
-        self._ark_tmp = self.ark_path + f".tmp{os.getpid()}"
+        self._ark_tmp = None
         self._entries = []
         self._keys = set()
         self._ark = None
         self.compress = compress
 
     def __enter__(self):
-        os.makedirs(os.path.dirname(self.ark_path) or ".", exist_ok=True)
-        self._ark = open(self._ark_tmp, "wb")
+        fd, self._ark_tmp = make_temp(self.ark_path)
+        self._ark = os.fdopen(fd, "wb")
         return self
 
     def write(self, key, array):
@@ -274,6 +275,7 @@ class ArkScpWriter:
                 os.fsync(self._ark.fileno())
             self._ark.close()
             if exc_type is None:
+                os.chmod(self._ark_tmp, 0o644)   # mkstemp's is 0600
                 os.replace(self._ark_tmp, self.ark_path)
                 write_table(self.scp_path, self._entries)
         finally:
