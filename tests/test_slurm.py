@@ -121,11 +121,20 @@ def test_failed_array_task_fails_the_step_naming_its_log(tmp_path):
 
 def wait_for_task(log):
     """Wait until the task writing ``log`` runs (its header names its job) -> the job id."""
-    for _ in range(300):
+    for _ in range(1200):  # 2 min at most: a loaded CI machine starts tasks late
         if log.exists() and "# Slurm job" in log.read_text():
             break
         time.sleep(0.1)
     return slurm_job(log)
+
+
+def final_states(job_id):
+    """The JobState of each task of ``job_id``, once none is left in the queue."""
+    for _ in range(1200):  # 2 min at most
+        if not run(["squeue", "-h", "-j", job_id]).stdout.strip():
+            break
+        time.sleep(0.1)
+    return [r["JobState"] for r in job_records(job_id)]
 
 
 def test_task_killed_by_slurm_fails_the_step(tmp_path):
@@ -134,7 +143,7 @@ def test_task_killed_by_slurm_fails_the_step(tmp_path):
                             cwd=ROOT, stderr=subprocess.PIPE, text=True)
     job_id = wait_for_task(tmp_path / "k.2.log")
     assert run(["scancel", f"{job_id}_2"]).returncode == 0
-    stderr = proc.communicate(timeout=60)[1]
+    stderr = proc.communicate(timeout=300)[1]
     assert proc.returncode == 1
     assert f"job 2 of 1..2 failed; see {tmp_path}/k.2.log (and {tmp_path}/q/slurm-{job_id}_2.out)" in stderr
     assert "job 1 " not in stderr and "CANCELLED" in stderr  # Slurm's own message, from the .out file
@@ -145,11 +154,28 @@ def test_interrupt_cancels_the_submitted_array(tmp_path):
                             stderr=subprocess.PIPE, text=True)
     job_id = wait_for_task(tmp_path / "i.1.log")
     proc.send_signal(signal.SIGINT)
-    stderr = proc.communicate(timeout=60)[1]
+    stderr = proc.communicate(timeout=300)[1]
     assert proc.returncode == 130 and f"cancelled Slurm job {job_id}" in stderr
-    for _ in range(300):  # until the killed tasks have left the queue
-        if not run(["squeue", "-h", "-j", job_id]).stdout.strip():
+    assert final_states(job_id) == ["CANCELLED"] * 3
+
+
+def test_interrupt_while_sbatch_returns_still_cancels_the_array(tmp_path):
+    # Ctrl-C sent to the script while sbatch, having submitted, has not yet returned (a loaded machine):
+    # an sbatch that says when it has submitted, then takes 3 s to return.
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "sbatch").write_text(
+        f"#!/usr/bin/env bash\nout=$({shutil.which('sbatch')} \"$@\") || exit\n"
+        f"touch {tmp_path}/submitted; sleep 3; echo \"$out\"\n")
+    (tmp_path / "bin" / "sbatch").chmod(0o755)
+    env = dict(os.environ, PATH=f"{tmp_path}/bin:{os.environ['PATH']}")
+    proc = subprocess.Popen(["utils/run_slurm.sh", "JOB=1:2", f"{tmp_path}/s.JOB.log", "sleep 300"], cwd=ROOT,
+                            env=env, stderr=subprocess.PIPE, text=True)
+    for _ in range(1200):
+        if (tmp_path / "submitted").exists():
             break
         time.sleep(0.1)
-    states = [r["JobState"] for r in job_records(job_id)]
-    assert len(states) == 3 and set(states) == {"CANCELLED"}
+    proc.send_signal(signal.SIGINT)
+    stderr = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, stderr
+    job_id = re.search(r"cancelled Slurm job (\d+)", stderr).group(1)
+    assert final_states(job_id) == ["CANCELLED"] * 2

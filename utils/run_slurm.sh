@@ -56,11 +56,17 @@ logs=()
 for ((job = first; job <= last; job++)); do logs[job]=${log_pattern//JOB/$job}; done
 rm -f "${logs[@]}"   # a log from an earlier run must not count as this run's
 
+# A signal while sbatch runs is kept for when the job id is known: without a trap, bash would drop a
+# SIGINT that sbatch survives (it was sent to this script only), leaving the array to run on.
+interrupted=0
+trap 'interrupted=1' INT TERM HUP
 submitted=$(sbatch --parsable --job-name="$name" --array="$first-$last${max_jobs_run:+%$max_jobs_run}" \
   --output="$qdir/slurm-%A_%a.out" "${sbatch_opts[@]}" "$script") ||
   { echo "$0: sbatch ${sbatch_opts[*]} failed for $script" >&2; exit 1; }
 job_id=${submitted%%;*}
-trap 'scancel "$job_id"; echo "$0: interrupted: cancelled Slurm job $job_id" >&2; exit 130' INT TERM HUP
+cancel() { scancel "$job_id"; echo "$0: interrupted: cancelled Slurm job $job_id" >&2; exit 130; }
+trap cancel INT TERM HUP
+[ "$interrupted" -eq 0 ] || cancel
 
 ended() { [ -f "$1" ] && tail -n 1 "$1" | grep -q '^# Ended (code'; }
 in_queue() {  # true while any task of the job is pending, running or completing (or squeue cannot tell)
