@@ -119,21 +119,24 @@ def test_failed_array_task_fails_the_step_naming_its_log(tmp_path):
     assert states == {"1": "COMPLETED", "2": "FAILED", "3": "COMPLETED"}
 
 
+def wait_until(done):
+    """Poll ``done()`` every 0.1 s until it is true, for 2 min at most (a loaded CI machine is slow);
+    the caller's assertions then say what did not happen."""
+    for _ in range(1200):
+        if done():
+            return
+        time.sleep(0.1)
+
+
 def wait_for_task(log):
     """Wait until the task writing ``log`` runs (its header names its job) -> the job id."""
-    for _ in range(1200):  # 2 min at most: a loaded CI machine starts tasks late
-        if log.exists() and "# Slurm job" in log.read_text():
-            break
-        time.sleep(0.1)
+    wait_until(lambda: log.exists() and "# Slurm job" in log.read_text())
     return slurm_job(log)
 
 
 def final_states(job_id):
     """The JobState of each task of ``job_id``, once none is left in the queue."""
-    for _ in range(1200):  # 2 min at most
-        if not run(["squeue", "-h", "-j", job_id]).stdout.strip():
-            break
-        time.sleep(0.1)
+    wait_until(lambda: not run(["squeue", "-h", "-j", job_id]).stdout.strip())
     return [r["JobState"] for r in job_records(job_id)]
 
 
@@ -170,10 +173,7 @@ def test_interrupt_while_sbatch_returns_still_cancels_the_array(tmp_path):
     env = dict(os.environ, PATH=f"{tmp_path}/bin:{os.environ['PATH']}")
     proc = subprocess.Popen(["utils/run_slurm.sh", "JOB=1:2", f"{tmp_path}/s.JOB.log", "sleep 300"], cwd=ROOT,
                             env=env, stderr=subprocess.PIPE, text=True)
-    for _ in range(1200):
-        if (tmp_path / "submitted").exists():
-            break
-        time.sleep(0.1)
+    wait_until((tmp_path / "submitted").exists)
     proc.send_signal(signal.SIGINT)
     stderr = proc.communicate(timeout=120)[1]
     assert proc.returncode == 130, stderr

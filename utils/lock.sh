@@ -23,5 +23,5 @@ if [ -n "$pyspk_lock_holder" ]; then
   echo "$0: taking over the lock of $pyspk_lock_target from pid ${pyspk_lock_holder% *} (started ${pyspk_lock_holder#* }), which was killed"
 fi
 echo "$$ $(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$pyspk_lock_file"
-python -m pyspk.bin.remove_stale_temps "$pyspk_lock_target"
 trap ': > "$pyspk_lock_file"' EXIT   # a normal exit (success or error) clears the record
+python -m pyspk.bin.remove_stale_temps "$pyspk_lock_target"
