@@ -26,6 +26,7 @@ from pyspk.nnet.train_options import TrainOptions
 
 NETWORKS = {  # name -> options (the rest from TrainOptions' defaults)
     "demo": dict(network="B", width=0.125, batch_size=16, crop_frames=201),  # conf/cnn_demo.conf
+    "demo_w25": dict(network="B", width=0.25, batch_size=16, crop_frames=201),  # the same at 1/4 width
     "a": dict(network="A", width=1.0, batch_size=8),
     "b": dict(network="B", width=1.0, batch_size=8),
 }
